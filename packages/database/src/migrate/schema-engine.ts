@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { PoolConfig } from 'pg';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SchemaEngine as WasmSchemaEngine } from '@prisma/schema-engine-wasm';
+
+type WasmModule = typeof import('@prisma/schema-engine-wasm');
+
+let loaded: Promise<WasmModule> | undefined;
+
+/**
+ * Loads Prisma's schema engine compiled to WebAssembly, so migrations need no downloaded binary.
+ * The package's own entry imports a `.wasm` file, which Node cannot import; we instantiate the
+ * module by hand with the JS glue as its import object (the glue is what wasm-bindgen generated).
+ */
+function loadWasm(): Promise<WasmModule> {
+  loaded ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const dir = dirname(gluePath);
+    const glue = (await import(pathToFileURL(gluePath).href)) as WasmModule & {
+      __wbg_set_wasm(exports: WebAssembly.Exports): void;
+    };
+    const module = await WebAssembly.compile(await readFile(join(dir, 'schema_engine_bg.wasm')));
+    const instance = await WebAssembly.instantiate(module, {
+      './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
+    });
+    glue.__wbg_set_wasm(instance.exports);
+    (instance.exports.__wbindgen_start as () => void)();
+    return glue;
+  })();
+  return loaded;
+}
+
+export type SchemaEngine = WasmSchemaEngine;
+
+/** A schema engine plus the pool it owns; `close()` frees both and is safe to call twice. */
+export interface EngineHandle {
+  readonly engine: SchemaEngine;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a schema engine on its own small pool. `searchPath` decides where Prisma's
+ * `_prisma_migrations` table lives (the first schema of the connection's search_path): we always
+ * pass the service's own schema, so services sharing a database never share a history table.
+ */
+export async function openSchemaEngine(
+  pool: PoolConfig,
+  searchPath: string,
+  datamodel?: { path: string; content: string },
+  log: (msg: string) => void = () => {},
+): Promise<EngineHandle> {
+  const wasm = await loadWasm();
+  const pgPool = new pg.Pool({ ...pool, password: pool.password, max: 2, options: `-c search_path="${searchPath}"` });
+  pgPool.on('error', () => {});
+  let engine: SchemaEngine;
+  try {
+    engine = await wasm.SchemaEngine.new(
+      { datamodels: datamodel ? [[datamodel.path, datamodel.content]] : undefined },
+      (m: string) => log(m),
+      bindMigrationAwareSqlAdapterFactory(new PrismaPg(pgPool)),
+    );
+  } catch (e) {
+    await pgPool.end();
+    throw e;
+  }
+  let closed = false;
+  return {
+    engine,
+    async close() {
+      if (closed) return;
+      closed = true;
+      engine.free();
+      await pgPool.end();
+    },
+  };
+}
+
+export const NO_FILTERS = Object.freeze({ externalTables: [] as string[], externalEnums: [] as string[] });
+
+/** Renders the SQL that creates `datamodel` from nothing. */
+export async function diffFromEmpty(pool: PoolConfig, searchPath: string, datamodel: { path: string; content: string }): Promise<string> {
+  const h = await openSchemaEngine(pool, searchPath, datamodel);
+  try {
+    const r = await h.engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files: [datamodel] },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTERS,
+    });
+    return r.stdout ?? '';
+  } finally {
+    await h.close();
+  }
+}
