@@ -36,7 +36,6 @@ const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 
 export const POOL_DEFAULTS = Object.freeze({
   max: 10,
   poolTimeoutSeconds: 10,
-  connectTimeoutSeconds: 5,
   idleTimeoutMillis: 10_000,
 });
 
@@ -112,10 +111,9 @@ export function parseConnectionUrl(
   const user = decodeURIComponent(url.username);
   if (problems.length > before) return undefined;
 
-  // pg has one timer for "wait for a pooled connection" and "open a connection": the longer one wins.
-  const poolTimeoutS = poolTimeout ?? POOL_DEFAULTS.poolTimeoutSeconds;
-  const connectTimeoutS = connectTimeout ?? POOL_DEFAULTS.connectTimeoutSeconds;
-  const timeoutS = Math.max(poolTimeoutS, connectTimeoutS);
+  // pg has one timer for "wait for a pooled connection" and "open a connection": pool_timeout
+  // wins when given, then connect_timeout, then a 10 s default (never pg's "wait forever").
+  const timeoutS = poolTimeout ?? connectTimeout ?? POOL_DEFAULTS.poolTimeoutSeconds;
   const pool: PoolConfig = {
     host,
     port,

@@ -61,8 +61,9 @@ export function loadDatabaseConfig(env: Env = process.env, opts: LoadOptions = {
     out[name] = Object.freeze({ service, urlSource, connection, direct, directSource, warnings: Object.freeze(warnings) });
   }
   if (problems.length > 0) {
-    throw new VendhubError('CONFIG_INVALID', `Invalid database configuration:\n  - ${problems.join('\n  - ')}`, {
-      details: { problems },
+    const unique = [...new Set(problems)];
+    throw new VendhubError('CONFIG_INVALID', `Invalid database configuration:\n  - ${unique.join('\n  - ')}`, {
+      details: { problems: unique },
       hint: 'Set DATABASE_URL for all services, or <SERVICE>_DATABASE_URL per service (see README, "Topologies").',
     });
   }

@@ -29,7 +29,7 @@ export async function createMigration(
   if (!/^[a-z0-9_]+$/.test(name)) throw new VendhubError('USAGE', `migration name "${name}" must be lower-case letters, digits and _`);
   const file = schemaPath(service);
   const datamodel = { path: file, content: readFileSync(file, 'utf8') };
-  const h = await openSchemaEngine(pool, searchPath, datamodel);
+  const h = await openSchemaEngine(pool, searchPath, datamodel, 'diff');
   let sql: string;
   try {
     const from = readMigrations(service).length === 0 ? ({ tag: 'empty' } as const) : ({ tag: 'migrations', ...migrationList(service) } as const);

@@ -36,8 +36,9 @@ export async function migrateService(cfg: ServiceConfig): Promise<MigrateResult>
   }
   const schema = cfg.service.schema;
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    // Lock first: concurrent CREATE SCHEMA IF NOT EXISTS can itself fail on a unique violation.
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`vendhub:migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     const handle = await openSchemaEngine(cfg.direct.pool, schema);
     try {
       const out = await handle.engine.applyMigrations({ migrationsList: migrationList(cfg.service.name), filters: NO_FILTERS });

@@ -26,9 +26,20 @@ function loadWasm(): Promise<WasmModule> {
       __wbg_set_wasm(exports: WebAssembly.Exports): void;
     };
     const module = await WebAssembly.compile(await readFile(join(dir, 'schema_engine_bg.wasm')));
-    const instance = await WebAssembly.instantiate(module, {
-      './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
-    });
+    // The engine arms timers (connection-idle bookkeeping) that would keep a finished CLI process
+    // alive for ~10 s; they are housekeeping only, so they must not hold the event loop open.
+    const imports: Record<string, unknown> = { ...glue };
+    for (const key of Object.keys(imports)) {
+      const fn = imports[key];
+      if (key.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+        imports[key] = (...args: unknown[]) => {
+          const t = (fn as (...a: unknown[]) => NodeJS.Timeout)(...args);
+          t?.unref?.();
+          return t;
+        };
+      }
+    }
+    const instance = await WebAssembly.instantiate(module, { './schema_engine_bg.js': imports as WebAssembly.ModuleImports });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
@@ -53,7 +64,7 @@ export async function openSchemaEngine(
   pool: PoolConfig,
   searchPath: string,
   datamodel?: { path: string; content: string },
-  log: (msg: string) => void = () => {},
+  purpose: 'apply' | 'diff' = 'apply',
 ): Promise<EngineHandle> {
   const wasm = await loadWasm();
   const pgPool = new pg.Pool({ ...pool, password: pool.password, max: 2, options: `-c search_path="${searchPath}"` });
@@ -62,8 +73,11 @@ export async function openSchemaEngine(
   try {
     engine = await wasm.SchemaEngine.new(
       { datamodels: datamodel ? [[datamodel.path, datamodel.content]] : undefined },
-      (m: string) => log(m),
-      bindMigrationAwareSqlAdapterFactory(new PrismaPg(pgPool)),
+      () => {},
+      // Applying: the engine looks for `_prisma_migrations` in the adapter's schema and creates it
+      // in the search_path, so both must name the service's schema. Diffing: the adapter's schema
+      // would strip the @@schema qualification from the rendered SQL, so it is left unset.
+      bindMigrationAwareSqlAdapterFactory(new PrismaPg(pgPool, purpose === 'apply' ? { schema: searchPath } : {})),
     );
   } catch (e) {
     await pgPool.end();
@@ -85,7 +99,7 @@ export const NO_FILTERS = Object.freeze({ externalTables: [] as string[], extern
 
 /** Renders the SQL that creates `datamodel` from nothing. */
 export async function diffFromEmpty(pool: PoolConfig, searchPath: string, datamodel: { path: string; content: string }): Promise<string> {
-  const h = await openSchemaEngine(pool, searchPath, datamodel);
+  const h = await openSchemaEngine(pool, searchPath, datamodel, 'diff');
   try {
     const r = await h.engine.diff({
       from: { tag: 'empty' },
