@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import { connectTo, type SplitContext } from './split-context.ts';
+
+/**
+ * One instant of the source for every table: a coordinator transaction exports its snapshot and
+ * stays open; each worker connection imports it, so all chunks of all tables see the same data.
+ */
+export interface SourceSnapshot {
+  readonly id: string;
+  /** The coordinator's connection, inside the snapshot (usable for reads such as chunk bounds). */
+  readonly coordinator: pg.PoolClient;
+  /** A new connection inside the same snapshot. Release it with `release(true)` after an error. */
+  open(): Promise<pg.PoolClient>;
+  close(): Promise<void>;
+}
+
+export async function exportSnapshot(ctx: SplitContext): Promise<SourceSnapshot> {
+  const coordinator = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+  await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const id = (await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
+  let closed = false;
+  return {
+    id,
+    coordinator,
+    async open() {
+      const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+      try {
+        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await c.query(`SET TRANSACTION SNAPSHOT '${id.replace(/'/g, "''")}'`);
+        return c;
+      } catch (e) {
+        c.release(true);
+        throw e;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await coordinator.query('COMMIT').catch(() => {});
+      coordinator.release();
+    },
+  };
+}
+
+/** Ends a worker's snapshot transaction and gives the connection back. */
+export async function releaseSnapshotClient(c: pg.PoolClient, failed: boolean): Promise<void> {
+  if (failed) {
+    c.release(true);
+    return;
+  }
+  await c.query('COMMIT').catch(() => {});
+  c.release();
+}

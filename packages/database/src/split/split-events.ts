@@ -1,0 +1,9 @@
+/** What a running split reports as it goes; progress display and reports listen to these. */
+export type SplitEvent =
+  | { type: 'phase'; phase: 'plan' | 'preflight' | 'snapshot' | 'copy' | 'finish' | 'verify'; message: string }
+  | { type: 'table-start'; model: string; estimate: number; chunks: number; resumedRows: number; resumedChunks: number }
+  | { type: 'chunk-done'; model: string; chunkNo: number; rows: number }
+  | { type: 'table-done'; model: string; rows: number; durationMs: number }
+  | { type: 'warning'; message: string };
+
+export type SplitListener = (e: SplitEvent) => void;
