@@ -261,3 +261,8 @@ async function checkTableData(
   }
   return filters;
 }
+
+/** The row filters a --skip-invalid-rows run applied, recomputed for verify. */
+export async function preflightFilters(ctx: SplitContext, loaded: LoadedPlan): Promise<ReadonlyMap<string, readonly string[]>> {
+  return (await preflight(ctx, loaded, { resume: true, skipInvalidRows: true })).rowFilters;
+}

@@ -1,0 +1,200 @@
+import type pg from 'pg';
+import type { Env } from '../config/database-config.ts';
+import { wrapPgError } from '../errors/pg-errors.ts';
+import { latestRun, loadChunks } from './checkpoint-store.ts';
+import { chunkBounds } from './chunking.ts';
+import { loadPlan } from './load-plan.ts';
+import type { PlanFile } from './plan-file.ts';
+import { CANONICAL_SESSION, hashSides, rangeMedianSql, rangeRowsSql, rangeSummarySql, type KeyRange, type SideSql } from './row-hash.ts';
+import { syncSequences } from './sequences.ts';
+import { exportSnapshot, releaseSnapshotClient } from './snapshot.ts';
+import { checkSoftReferences, type SoftReferenceResult } from './soft-reference-check.ts';
+import { connectTo, openSplitContext, type SplitContext } from './split-context.ts';
+import type { SplitListener } from './split-events.ts';
+import type { TableMapping } from './split-plan.ts';
+import { preflightFilters } from './preflight.ts';
+
+export interface TableVerifyResult {
+  readonly model: string;
+  readonly service: string;
+  readonly target: string;
+  readonly sourceRows: number;
+  readonly targetRows: number;
+  readonly ranges: number;
+  readonly mismatchedRanges: number;
+  /** Keys present in the source, absent in the target (sample, up to the limit). */
+  readonly missing: readonly string[];
+  /** Keys present in the target, absent in the source. */
+  readonly extra: readonly string[];
+  /** Keys present on both sides with different content. */
+  readonly changed: readonly string[];
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly tables: readonly TableVerifyResult[];
+  readonly softReferences: readonly SoftReferenceResult[];
+  readonly sequencesSet: readonly string[];
+  readonly durationMs: number;
+}
+
+export interface VerifyOptions {
+  readonly planFile?: PlanFile;
+  readonly parallel?: number;
+  readonly chunkRows?: number;
+  /** Differing keys reported per table at most. */
+  readonly maxDifferences?: number;
+  /** Rows left out by --skip-invalid-rows in the run are left out of the comparison too. */
+  readonly skipInvalidRows?: boolean;
+  readonly onEvent?: SplitListener;
+}
+
+const PINPOINT_ROWS = 2_000;
+
+/**
+ * `vendhub-db split verify`: compares source and targets through the mapping: row counts and a
+ * content hash per key range, narrowing mismatched ranges down to the differing keys. It also
+ * reports soft references that point nowhere and sets target sequences past the copied maximum.
+ */
+export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const started = performance.now();
+  const parallel = opts.parallel ?? 2;
+  const emit = opts.onEvent ?? (() => {});
+  const ctx = openSplitContext(env, { parallel });
+  try {
+    const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    const filters = opts.skipInvalidRows ? await preflightFilters(ctx, loaded) : new Map<string, readonly string[]>();
+    emit({ type: 'phase', phase: 'verify', message: `comparing ${loaded.plan.tables.length} tables` });
+    const snapshot = await exportSnapshot(ctx);
+    const jobs: { t: TableMapping; range: KeyRange; sides: { source: SideSql; target: SideSql } }[] = [];
+    try {
+      for (const t of loaded.plan.tables) {
+        const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
+        if (!target) continue;
+        const bounds = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
+        const sides = hashSides(t, target, filters.get(t.model) ?? []);
+        const los = [null, ...bounds];
+        los.forEach((lo, i) => jobs.push({ t, range: { lo, hi: bounds[i] ?? null }, sides }));
+      }
+      const perTable = new Map<string, { src: number; tgt: number; bad: number; ranges: number; missing: string[]; extra: string[]; changed: string[]; ms: number }>();
+      for (const t of loaded.plan.tables) perTable.set(t.model, { src: 0, tgt: 0, bad: 0, ranges: 0, missing: [], extra: [], changed: [], ms: 0 });
+      const limit = opts.maxDifferences ?? 100;
+      let next = 0;
+      const worker = async () => {
+        const src = await snapshot.open();
+        await src.query(CANONICAL_SESSION);
+        let failed = false;
+        try {
+          while (next < jobs.length) {
+            const job = jobs[next++] as (typeof jobs)[number];
+            const acc = perTable.get(job.t.model) as NonNullable<ReturnType<typeof perTable.get>>;
+            const t0 = performance.now();
+            const tgt = await connectTo(ctx.targetFor(job.t.service).pool, ctx.targetFor(job.t.service).label, ctx.secrets);
+            try {
+              await tgt.query(CANONICAL_SESSION);
+              const hasKey = job.t.sourceKey !== undefined && job.t.targetKey !== undefined;
+              const [s, g] = await Promise.all([summary(src, job.sides.source, job.range, hasKey), summary(tgt, job.sides.target, job.range, hasKey)]);
+              acc.src += s.n;
+              acc.tgt += g.n;
+              acc.ranges++;
+              if (s.n !== g.n || s.h !== g.h) {
+                acc.bad++;
+                if (hasKey && acc.missing.length + acc.extra.length + acc.changed.length < limit) {
+                  await pinpoint(src, tgt, job.sides, job.range, s.n, acc, limit);
+                }
+              }
+            } catch (e) {
+              failed = true;
+              throw wrapPgError(e, `verify of ${job.t.model}`, [...ctx.secrets]);
+            } finally {
+              tgt.release();
+              acc.ms += performance.now() - t0;
+            }
+          }
+        } finally {
+          await releaseSnapshotClient(src, failed);
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, worker));
+      const tables: TableVerifyResult[] = loaded.plan.tables.map((t) => {
+        const a = perTable.get(t.model) as NonNullable<ReturnType<typeof perTable.get>>;
+        return {
+          model: t.model, service: t.service, target: `${t.targetSchema}.${t.targetTable}`, sourceRows: a.src, targetRows: a.tgt,
+          ranges: a.ranges, mismatchedRanges: a.bad, missing: a.missing, extra: a.extra, changed: a.changed,
+          ok: a.bad === 0 && a.src === a.tgt, durationMs: Math.round(a.ms),
+        };
+      });
+      const softReferences = await checkSoftReferences(ctx, loaded.plan);
+      const sequencesSet: string[] = [];
+      for (const target of ctx.targets) {
+        const c = await connectTo(target.pool, target.label, ctx.secrets);
+        try {
+          sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
+        } finally {
+          c.release();
+        }
+      }
+      return { ok: tables.every((t) => t.ok), tables, softReferences, sequencesSet, durationMs: Math.round(performance.now() - started) };
+    } finally {
+      await snapshot.close();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function summary(c: pg.ClientBase, side: SideSql, r: KeyRange, hasKey: boolean): Promise<{ n: number; h: string }> {
+  const row = (await c.query<{ n: string; h: string }>(rangeSummarySql(side, r, hasKey))).rows[0];
+  return { n: Number(row?.n ?? 0), h: row?.h ?? '0' };
+}
+
+/** Bisects a mismatched range until it is small, then diffs keys and row hashes. */
+async function pinpoint(
+  src: pg.ClientBase, tgt: pg.ClientBase, sides: { source: SideSql; target: SideSql }, r: KeyRange, count: number,
+  acc: { missing: string[]; extra: string[]; changed: string[] }, limit: number,
+): Promise<void> {
+  const full = () => acc.missing.length + acc.extra.length + acc.changed.length >= limit;
+  if (full()) return;
+  if (count > PINPOINT_ROWS) {
+    const mid = (await src.query<{ k: string }>(rangeMedianSql(sides.source, r, count))).rows[0]?.k;
+    if (mid !== undefined && mid !== r.hi) {
+      for (const half of [{ lo: r.lo, hi: mid }, { lo: mid, hi: r.hi }]) {
+        const [s, g] = await Promise.all([summary(src, sides.source, half, true), summary(tgt, sides.target, half, true)]);
+        if (s.n !== g.n || s.h !== g.h) await pinpoint(src, tgt, sides, half, Math.max(s.n, g.n), acc, limit);
+      }
+      return;
+    }
+  }
+  const [a, b] = await Promise.all([src.query<{ k: string; h: string }>(rangeRowsSql(sides.source, r, true)), tgt.query<{ k: string; h: string }>(rangeRowsSql(sides.target, r, true))]);
+  const theirs = new Map(b.rows.map((x) => [x.k, x.h]));
+  for (const { k, h } of a.rows) {
+    if (full()) return;
+    const other = theirs.get(k);
+    if (other === undefined) acc.missing.push(k);
+    else if (other !== h) acc.changed.push(k);
+    theirs.delete(k);
+  }
+  for (const k of theirs.keys()) {
+    if (full()) return;
+    acc.extra.push(k);
+  }
+}
+
+/** Key ranges for verifying a table: the chunks of the last run when recorded, else fresh bounds. */
+async function rangesFor(ctx: SplitContext, t: TableMapping, src: pg.ClientBase, chunkRows: number): Promise<string[]> {
+  if (!t.sourceKey || !t.targetKey) return [];
+  const target = ctx.targetFor(t.service);
+  const c = await connectTo(target.pool, target.label, ctx.secrets);
+  try {
+    const run = await latestRun(c);
+    if (run) {
+      const chunks = await loadChunks(c, run.runId, t.model);
+      if (chunks.length > 0) return chunks.slice(0, -1).map((x) => x.hi as string);
+    }
+  } finally {
+    c.release();
+  }
+  return chunkBounds(src, t, chunkRows);
+}
