@@ -64,7 +64,10 @@ export async function runChunks(inp: ScheduleInput): Promise<ScheduleResult> {
     const candidates = [...states.values()].filter(ready).sort((a, b) => b.t.estimate - a.t.estimate);
     const s = candidates[0];
     if (!s) return undefined;
-    if (s.started === undefined) s.started = performance.now();
+    if (s.started === undefined) {
+      s.started = performance.now();
+      inp.emit({ type: 'table-copying', model: s.t.model });
+    }
     return { s, chunk: s.pending.shift() as ChunkRecord };
   };
   const remaining = () => [...states.values()].some((s) => s.pending.length > 0);

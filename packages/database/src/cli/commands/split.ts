@@ -1,0 +1,96 @@
+import type { Env } from '../../config/database-config.ts';
+import { EXIT } from '../../errors/exit-codes.ts';
+import { describePlan } from '../../split/describe-plan.ts';
+import { loadPlan } from '../../split/load-plan.ts';
+import { loadPlanFile } from '../../split/plan-file.ts';
+import { createProgress } from '../../split/progress.ts';
+import { runSplit, type SplitRunResult } from '../../split/run-split.ts';
+import { openSplitContext } from '../../split/split-context.ts';
+import { buildReport, reportMarkdown, writeReport } from '../../split/split-report.ts';
+import { verifySplit, type VerifyResult } from '../../split/verify-split.ts';
+import { VendhubError } from '../../errors/vendhub-error.ts';
+import type { CommandContext } from '../context.ts';
+import { printJson, type Output } from '../output.ts';
+
+export interface SplitCliOptions {
+  plan?: string;
+  parallel?: string;
+  chunkRows?: string;
+  resume?: boolean;
+  dryRun?: boolean;
+  skipInvalidRows?: boolean;
+  verify?: boolean;
+  reportDir?: string;
+  progress?: boolean;
+}
+
+const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new VendhubError('USAGE', `--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return Number(v);
+};
+
+/** `vendhub-db split plan`: the mapping, derived from the service schemas and the plan file. */
+export async function splitPlanCommand(o: SplitCliOptions, ctx: CommandContext): Promise<number> {
+  const planFile = loadPlanFile(o.plan);
+  const sc = openSplitContext(ctx.env, { parallel: 1 });
+  try {
+    const { plan } = await loadPlan(sc, planFile);
+    if (ctx.json) printJson(ctx.output, { ok: true, plan });
+    else for (const l of describePlan(plan, sc)) ctx.output.out(l);
+    return EXIT.OK;
+  } finally {
+    await sc.close();
+  }
+}
+
+/** `vendhub-db split run`: preflight, copy, then (by default) verify, with a report. */
+export async function splitRunCommand(o: SplitCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
+  const planFile = loadPlanFile(o.plan);
+  const parallel = int('parallel', o.parallel, 2, 1, 32);
+  const chunkRows = int('chunk-rows', o.chunkRows, 100_000, 100, 100_000_000);
+  const progress = createProgress(ctx.output, o.progress === false ? { tty: false, intervalMs: Number.MAX_SAFE_INTEGER } : {});
+  let run: SplitRunResult;
+  try {
+    run = await runSplit(ctx.env, {
+      planFile, parallel, chunkRows, resume: o.resume === true, dryRun: o.dryRun === true, skipInvalidRows: o.skipInvalidRows === true,
+      ...(signal ? { signal } : {}), onEvent: progress.listener,
+    });
+  } finally {
+    progress.stop();
+  }
+  let verify: VerifyResult | undefined;
+  if (!run.dryRun && !run.interrupted && o.verify !== false) {
+    verify = await verifySplit(ctx.env, { planFile, parallel, chunkRows, skipInvalidRows: o.skipInvalidRows === true, onEvent: progress.listener });
+  }
+  return finish(ctx, buildReport(run.plan, run, verify), o.reportDir, run.interrupted ? EXIT.INTERRUPTED : verify && !verify.ok ? EXIT.VERIFY : EXIT.OK);
+}
+
+/** `vendhub-db split verify`: exit 10 when source and targets differ. */
+export async function splitVerifyCommand(o: SplitCliOptions, ctx: CommandContext): Promise<number> {
+  const planFile = loadPlanFile(o.plan);
+  const parallel = int('parallel', o.parallel, 2, 1, 32);
+  const verify = await verifySplit(ctx.env, { planFile, parallel, skipInvalidRows: o.skipInvalidRows === true });
+  const sc = openSplitContext(ctx.env, { parallel: 1 });
+  let plan;
+  try {
+    plan = (await loadPlan(sc, planFile)).plan;
+  } finally {
+    await sc.close();
+  }
+  return finish(ctx, buildReport(plan, undefined, verify), o.reportDir, verify.ok ? EXIT.OK : EXIT.VERIFY);
+}
+
+function finish(ctx: CommandContext, rep: ReturnType<typeof buildReport>, reportDir: string | undefined, code: number): number {
+  const files = reportDir ? writeReport(rep, reportDir) : undefined;
+  if (ctx.json) printJson(ctx.output, { ok: code === EXIT.OK, exitCode: code, report: rep, files });
+  else {
+    ctx.output.out(reportMarkdown(rep));
+    if (files) ctx.output.out(`report written to ${files.markdown} and ${files.json}`);
+    if (code === EXIT.INTERRUPTED) ctx.output.err('interrupted at a chunk boundary: run the same command with --resume to continue');
+    if (code === EXIT.VERIFY) ctx.output.err('verify found differences between the source and the targets (see "Differences")');
+  }
+  return code;
+}
+
+export type { Env, Output };
