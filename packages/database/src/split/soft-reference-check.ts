@@ -71,7 +71,7 @@ async function acrossDatabases(
   const samples: { key: string; value: string }[] = [];
   for (;;) {
     const batch = await ca.query<{ v: string }>(
-      `SELECT DISTINCT ${f}::text AS v FROM ${fromTable} WHERE ${f} IS NOT NULL ${last === null ? '' : `AND ${f}::text COLLATE "C" > $1`} ORDER BY 1 COLLATE "C" LIMIT ${BATCH}`,
+      `SELECT DISTINCT ${f}::text COLLATE "C" AS v FROM ${fromTable} WHERE ${f} IS NOT NULL ${last === null ? '' : `AND ${f}::text COLLATE "C" > $1`} ORDER BY v LIMIT ${BATCH}`,
       last === null ? [] : [last],
     );
     if (batch.rows.length === 0) break;

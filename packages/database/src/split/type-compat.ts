@@ -33,6 +33,8 @@ export function compatible(src: Pick<ColumnInfo, 'baseType' | 'isArray' | 'enumL
     return TEXT.has(tgt.baseType) ? { ok: true, needsValueCheck: false } : { ok: false, reason: `enum ${src.type} cannot become ${tgt.type}` };
   }
   if (src.baseType === tgt.baseType) return { ok: true, needsValueCheck: false };
+  // Every type has a text form, and text takes it as it is.
+  if (tgt.baseType === 'text') return { ok: true, needsValueCheck: false };
   if (TEXT.has(src.baseType) && TEXT.has(tgt.baseType)) return { ok: true, needsValueCheck: false };
   if (WIDENS[src.baseType]?.includes(tgt.baseType)) return { ok: true, needsValueCheck: false };
   return { ok: false, reason: `${src.type} cannot be cast to ${tgt.type}` };
