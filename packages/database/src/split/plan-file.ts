@@ -30,9 +30,13 @@ export const PlanFileSchema = z.object({
   }).strict()).optional(),
   ignore: z.object({
     tables: z.record(z.string(), reason).optional(),
-    columns: z.record(z.string().regex(/^[^.]+\.[^.]+$/, 'must be "Table.column"'), reason).optional(),
+    columns: z.record(z.string(), reason).optional(),
   }).strict().optional(),
-}).strict();
+}).strict().superRefine((plan, ctx) => {
+  for (const key of Object.keys(plan.ignore?.columns ?? {})) {
+    if (!/^[^.]+\.[^.]+$/.test(key)) ctx.addIssue({ code: 'custom', path: ['ignore', 'columns', key], message: 'must be "Table.column"' });
+  }
+});
 
 export type PlanFile = z.infer<typeof PlanFileSchema>;
 export type ColumnRule = z.infer<typeof ColumnRule>;
