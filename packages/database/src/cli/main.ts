@@ -2,11 +2,6 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Env } from '../config/database-config.ts';
 import { EXIT, EXIT_CODE_HELP } from '../errors/exit-codes.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { driftCommand } from './commands/drift.ts';
-import { healthCommand } from './commands/health.ts';
-import { migrateCommand, newMigrationCommand } from './commands/migrate.ts';
-import { rolesCommand } from './commands/roles.ts';
-import { statusCommand } from './commands/status.ts';
 import type { CommandContext } from './context.ts';
 import { processOutput, reportError, type Output } from './output.ts';
 import { registerSplitCommands } from './split-commands.ts';
@@ -23,6 +18,8 @@ const ENV_HELP = `Environment:
 URL parameters: connection_limit, pool_timeout, connect_timeout (seconds), sslmode
 (disable|allow|prefer|require|verify-ca|verify-full), sslrootcert, pgbouncer=true,
 statement_timeout (ms), application_name.`;
+
+// Commands are imported when run: a split never loads the Prisma clients, and start-up stays short.
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests and the demo can call it.
@@ -46,29 +43,29 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
   program.command('migrate').argument('[service]', 'auth | machines | inventory | tasks | shared | all', 'all')
     .description("apply pending migrations into each service's own schema (offline, WebAssembly engine)")
     .addOption(jsonOpt())
-    .action((s: string) => run(() => migrateCommand(s, ctx()))());
+    .action((s: string) => run(async () => (await import('./commands/migrate.ts')).migrateCommand(s, ctx()))());
   program.command('status').argument('[service]', 'a service or all', 'all')
     .description('applied, pending, failed and edited (checksum changed) migrations; exit 6 if not current')
     .addOption(jsonOpt())
-    .action((s: string) => run(() => statusCommand(s, ctx()))());
+    .action((s: string) => run(async () => (await import('./commands/status.ts')).statusCommand(s, ctx()))());
   program.command('drift').argument('[service]', 'a service or all', 'all')
     .description('compare schema.prisma, the migrations and the live database; exit 6 on drift')
     .addOption(jsonOpt())
-    .action((s: string) => run(() => driftCommand(s, ctx()))());
+    .action((s: string) => run(async () => (await import('./commands/drift.ts')).driftCommand(s, ctx()))());
   program.command('roles').argument('[service]', 'a service or all', 'all')
     .description("provision one login role per service with rights on its own schema only")
     .option('--prefix <prefix>', 'role name prefix', 'vendhub_')
     .option('--lock-databases', 'also revoke CONNECT on service databases from PUBLIC')
     .addOption(jsonOpt())
-    .action((s: string, o: { prefix: string; lockDatabases?: boolean }) => run(() => rolesCommand(s, o, ctx()))());
+    .action((s: string, o: { prefix: string; lockDatabases?: boolean }) => run(async () => (await import('./commands/roles.ts')).rolesCommand(s, o, ctx()))());
   program.command('health').argument('[service]', 'a service or all', 'all')
     .description("each client's health: reachable, migrations current, pool counts")
     .addOption(jsonOpt())
-    .action((s: string) => run(() => healthCommand(s, ctx()))());
+    .action((s: string) => run(async () => (await import('./commands/health.ts')).healthCommand(s, ctx()))());
   program.command('new-migration').argument('<service>').argument('<name>', 'lower_snake_case name')
     .description("write a migration for the difference between a service's schema.prisma and its history")
     .addOption(jsonOpt())
-    .action((s: string, n: string) => run(() => newMigrationCommand(s, n, ctx()))());
+    .action((s: string, n: string) => run(async () => (await import('./commands/migrate.ts')).newMigrationCommand(s, n, ctx()))());
   registerSplitCommands(program, { ctx, run, jsonOpt });
 
   try {

@@ -1,6 +1,5 @@
 import type { Command, Option } from 'commander';
-import { demoCommand } from './commands/demo.ts';
-import { splitPlanCommand, splitRunCommand, splitVerifyCommand, type SplitCliOptions } from './commands/split.ts';
+import type { SplitCliOptions } from './commands/split.ts';
 import type { CommandContext } from './context.ts';
 
 export interface Registrar {
@@ -38,7 +37,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
   planOpt(split.command('plan'))
     .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates')
     .addOption(r.jsonOpt())
-    .action((o: SplitCliOptions) => r.run(() => splitPlanCommand(o, r.ctx()))());
+    .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitPlanCommand(o, r.ctx()))());
   planOpt(split.command('run'))
     .description('preflight, then copy every table from one snapshot of the source, chunk by chunk, then verify')
     .option('--parallel <n>', 'connections per side', '2')
@@ -53,7 +52,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .action(async (o: SplitCliOptions) => {
       const intr = interruptSignal();
       try {
-        await r.run(() => splitRunCommand(o, r.ctx(), intr.signal))();
+        await r.run(async () => (await import('./commands/split.ts')).splitRunCommand(o, r.ctx(), intr.signal))();
       } finally {
         intr.dispose();
       }
@@ -64,7 +63,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--skip-invalid-rows', 'leave out the rows a --skip-invalid-rows run left out')
     .option('--report-dir <dir>', 'also write the report there')
     .addOption(r.jsonOpt())
-    .action((o: SplitCliOptions) => r.run(() => splitVerifyCommand(o, r.ctx()))());
+    .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitVerifyCommand(o, r.ctx()))());
   program.command('demo')
     .description('the whole job on an embedded PostgreSQL (nothing to configure): build a monolith, migrate, plan, split, verify, report; with SOURCE_DATABASE_URL and target URLs set, runs plan, split and verify against them')
     .option('--scale <n>', 'size of the generated monolith (1 ≈ 13k rows, 100 ≈ 1.3M)', '5')
@@ -73,5 +72,5 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--parallel <n>', 'connections per side', '2')
     .option('--report-dir <dir>', 'also write the report there')
     .addOption(r.jsonOpt())
-    .action((o: { scale: string; seed: string; topology: string; parallel: string; reportDir?: string }) => r.run(() => demoCommand(o, r.ctx()))());
+    .action((o: { scale: string; seed: string; topology: string; parallel: string; reportDir?: string }) => r.run(async () => (await import('./commands/demo.ts')).demoCommand(o, r.ctx()))());
 }
