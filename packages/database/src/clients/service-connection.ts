@@ -35,6 +35,11 @@ export interface ServiceConnection {
   readonly config: ServiceConfig;
   readonly pool: pg.Pool;
   readonly adapter: PrismaPg;
+  /**
+   * Options for the generated PrismaClient: the adapter, and an interactive-transaction wait as
+   * long as the pool's own (Prisma's 2 s default would fail transactions the pool would serve).
+   */
+  readonly prismaOptions: { adapter: PrismaPg; transactionOptions: { maxWait: number } };
   health(): Promise<ServiceHealth>;
 }
 
@@ -51,6 +56,7 @@ export function openServiceConnection(service: ServiceName, opts: ServiceClientO
     config,
     pool,
     adapter,
+    prismaOptions: { adapter, transactionOptions: { maxWait: Number(config.connection.pool.connectionTimeoutMillis) } },
     ownsPool: opts.pgPool === undefined,
     health: () => checkHealth(config, pool),
   };
