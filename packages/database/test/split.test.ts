@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSplit } from '../src/split/run-split.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { monolithCounts } from '../src/monolith/build-monolith.ts';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.ts';
 import { buildGolden, migratedTargets, sql, targetRowCount, type Golden } from './helpers/split-fixture.ts';
 
 describe('split a generated monolith', () => {
@@ -73,6 +77,48 @@ describe('split a generated monolith', () => {
       expect(run.dryRun).toBe(true);
       expect(run.tables.find((t) => t.model === 'MachineTelemetry')?.chunks).toBeGreaterThan(2);
       expect(await targetRowCount(topo)).toBe(0);
+    } finally {
+      await topo.drop();
+      await src.drop();
+    }
+  });
+
+  it('a plan file renames, transforms and defaults columns; plan prints the whole mapping', async () => {
+    const src = await golden.clone('planfile');
+    const topo = await migratedTargets('shared', 'sp_planfile');
+    try {
+      await sql(src.url, 'ALTER TABLE "Machine" RENAME COLUMN "serialNumber" TO "serial"');
+      await sql(src.url, 'ALTER TABLE "Location" RENAME TO "Site"');
+      const file = join(mkdtempSync(join(tmpdir(), 'vh-pf-')), 'plan.json');
+      writeFileSync(file, JSON.stringify({
+        tables: {
+          Machine: { columns: { serialNumber: { source: 'serial' }, lastPing: { default: true } } },
+          Location: { source: 'Site', columns: { address: { expression: 'upper("address")' } } },
+        },
+        ignore: { columns: { 'Machine.lastPing': 'pings are re-sent by the fleet within a minute' } },
+      }));
+      const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: src.url };
+      const plan = await runCli(['split', 'plan', '--plan', file], env);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('public."Site" (~5 rows) → machines_service.locations');
+      expect(plan.stdout).toContain('serial → serial_number');
+      expect(plan.stdout).toContain('expr upper("address") → address');
+      expect(plan.stdout).toContain('(no source) → last_ping  filled by its default or NULL');
+      expect(plan.stdout).toContain('tasks.Task.machineId → machines.Machine.id');
+      expect(plan.stdout).toContain('column Machine.lastPing: pings are re-sent');
+      expect(plan.stdout).toMatch(/table _prisma_migrations: the monolith's Prisma migration history/);
+      expect(plan.stdout).toMatch(/auth: \d+ tables? \(Supabase\/PostgreSQL internal\)/);
+      const run = await runCli(['split', 'run', '--plan', file, '--no-progress', '--json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).report.verify.ok).toBe(true);
+      const url = topo.env.DATABASE_URL as string;
+      const a = await sql<{ s: string }>(src.url, 'SELECT string_agg("serial", \',\' ORDER BY id) AS s FROM "Machine"');
+      const b = await sql<{ s: string }>(url, "SELECT string_agg(serial_number, ',' ORDER BY id) AS s FROM machines_service.machines");
+      expect(b).toEqual(a);
+      const addr = await sql<{ n: string }>(url, 'SELECT count(*)::text AS n FROM machines_service.locations WHERE address <> upper(address)');
+      expect(addr[0]?.n).toBe('0');
+      const pings = await sql<{ n: string }>(url, 'SELECT count(*)::text AS n FROM machines_service.machines WHERE last_ping IS NOT NULL');
+      expect(pings[0]?.n).toBe('0');
     } finally {
       await topo.drop();
       await src.drop();

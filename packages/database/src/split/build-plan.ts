@@ -102,7 +102,7 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
       if (usedSourceCols.has(c.name)) continue;
       if (ignoredColumns.some((i) => i.table === sourceTable && i.column === c.name)) continue;
       // An expression may read it; it is then not dropped silently.
-      if (columns.some((cm) => cm.kind === 'expression' && new RegExp(`\\b${c.name}\\b`).test(cm.source))) continue;
+      if (columns.some((cm) => cm.kind === 'expression' && mentions(cm.source, c.name))) continue;
       problems.push(`column ${inp.sourceSchema}.${sourceTable}.${c.name} is not mapped to any target column and not ignored`);
     }
     const sourceKey = src.primaryKey[0];
@@ -143,4 +143,11 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
     .digest('hex')
     .slice(0, 16);
   return { sourceSchema: inp.sourceSchema, tables, ignoredTables, ignoredColumns, outOfScope, softReferences: SOFT_REFERENCES, hash };
+}
+
+/** Whether an SQL expression names a column (quoted, or bare as a whole word). */
+function mentions(expression: string, column: string): boolean {
+  if (expression.includes(`"${column.replace(/"/g, '""')}"`)) return true;
+  const escaped = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w"])${escaped}($|[^\\w"])`).test(expression);
 }
