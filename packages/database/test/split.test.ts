@@ -6,6 +6,8 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
+import { adminQuery, urlFor } from './helpers/pg.ts';
+import { migrateAll } from './helpers/topology.ts';
 import { buildGolden, migratedTargets, sql, targetRowCount, type Golden } from './helpers/split-fixture.ts';
 
 describe('split a generated monolith', () => {
@@ -121,6 +123,27 @@ describe('split a generated monolith', () => {
       expect(pings[0]?.n).toBe('0');
     } finally {
       await topo.drop();
+      await src.drop();
+    }
+  });
+
+  it('targets sorting text differently from the source still verify equal, and differences are still pinpointed', async () => {
+    const src = await golden.clone('coll');
+    const name = `vh_coll_${Math.random().toString(36).slice(2, 8)}`;
+    await adminQuery(`CREATE DATABASE "${name}" TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`);
+    const url = urlFor(name);
+    try {
+      const env = { SOURCE_DATABASE_URL: src.url, DATABASE_URL: url };
+      await migrateAll({ DATABASE_URL: url });
+      const run = await runSplit(env, { chunkRows: 1_500 });
+      expect(run.tables.find((t) => t.model === 'MachineTelemetry')?.chunks).toBeGreaterThan(3);
+      expect((await verifySplit(env, {})).ok).toBe(true);
+      const id = (await sql<{ id: string }>(url, 'SELECT id FROM machines_service.machine_telemetry ORDER BY id DESC LIMIT 1'))[0]?.id;
+      await sql(url, 'UPDATE machines_service.machine_telemetry SET humidity = 1.5 WHERE id = $1', [id]);
+      const v = await verifySplit(env, {});
+      expect(v.tables.find((t) => t.model === 'MachineTelemetry')?.changed).toEqual([id]);
+    } finally {
+      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await src.drop();
     }
   });

@@ -5,7 +5,7 @@ import { latestRun, loadChunks } from './checkpoint-store.ts';
 import { chunkBounds } from './chunking.ts';
 import { loadPlan } from './load-plan.ts';
 import type { PlanFile } from './plan-file.ts';
-import { CANONICAL_SESSION, hashSides, rangeMedianSql, rangeRowsSql, rangeSummarySql, type KeyRange, type SideSql } from './row-hash.ts';
+import { CANONICAL_SESSION, hashSides, keyCollation, rangeMedianSql, rangeRowsSql, rangeSummarySql, type KeyRange, type SideSql } from './row-hash.ts';
 import { syncSequences } from './sequences.ts';
 import { exportSnapshot, releaseSnapshotClient } from './snapshot.ts';
 import { checkSoftReferences, type SoftReferenceResult } from './soft-reference-check.ts';
@@ -74,7 +74,7 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
         const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
         if (!target) continue;
         const bounds = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
-        const sides = hashSides(t, target, filters.get(t.model) ?? []);
+        const sides = hashSides(t, target, filters.get(t.model) ?? [], await sameKeyOrdering(ctx, t, snapshot.coordinator));
         const los = [null, ...bounds];
         los.forEach((lo, i) => jobs.push({ t, range: { lo, hi: bounds[i] ?? null }, sides }));
       }
@@ -197,4 +197,18 @@ async function rangesFor(ctx: SplitContext, t: TableMapping, src: pg.ClientBase,
     c.release();
   }
   return chunkBounds(src, t, chunkRows);
+}
+
+/** Whether the source and target keys of a table sort the same way (same effective collation). */
+async function sameKeyOrdering(ctx: SplitContext, t: TableMapping, src: pg.ClientBase): Promise<boolean> {
+  if (!t.sourceKey || !t.targetKey) return true;
+  const target = ctx.targetFor(t.service);
+  const c = await connectTo(target.pool, target.label, ctx.secrets);
+  try {
+    const a = await keyCollation(src as never, t.sourceSchema, t.sourceTable, t.sourceKey);
+    const b = await keyCollation(c as never, t.targetSchema, t.targetTable, t.targetKey);
+    return a === b;
+  } finally {
+    c.release();
+  }
 }
