@@ -13,7 +13,7 @@ export * as AuthDb from '../generated/auth/client.ts';
  */
 export function createAuthClient(options: ServiceClientOptions = {}) {
   const conn = openServiceConnection('auth', options);
-  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn));
+  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn)).$extends(conn.cacheExtension);
 }
 
 export type AuthClient = ReturnType<typeof createAuthClient>;

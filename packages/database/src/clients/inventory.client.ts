@@ -13,7 +13,7 @@ export * as InventoryDb from '../generated/inventory/client.ts';
  */
 export function createInventoryClient(options: ServiceClientOptions = {}) {
   const conn = openServiceConnection('inventory', options);
-  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn));
+  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn)).$extends(conn.cacheExtension);
 }
 
 export type InventoryClient = ReturnType<typeof createInventoryClient>;

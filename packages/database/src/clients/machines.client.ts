@@ -13,7 +13,7 @@ export * as MachinesDb from '../generated/machines/client.ts';
  */
 export function createMachinesClient(options: ServiceClientOptions = {}) {
   const conn = openServiceConnection('machines', options);
-  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn));
+  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn)).$extends(conn.cacheExtension);
 }
 
 export type MachinesClient = ReturnType<typeof createMachinesClient>;

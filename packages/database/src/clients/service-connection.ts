@@ -8,6 +8,10 @@ import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { compareHistory, readHistory, type MigrationStatus } from '../migrate/migration-status.ts';
 import { createServicePool, poolCounts, type PoolCounts } from '../pool/create-pool.ts';
+import { createCacheExtension, type CacheHandle } from '../cache/cache-extension.ts';
+import type { CacheExtensionOptions } from '../cache/cache-options.ts';
+import type { CacheHealth } from '../cache/query-cache.ts';
+import { CACHE_POLICIES } from './cache-policies.ts';
 import type { ServiceName } from '../services.ts';
 
 export interface ServiceClientOptions {
@@ -17,6 +21,11 @@ export interface ServiceClientOptions {
   pool?: PoolOverrides;
   /** Use this pool instead of creating one; `close()` then leaves it open (it is not ours). */
   pgPool?: pg.Pool;
+  /**
+   * Redis cache settings over the defaults (REDIS_URL from `env`, the per-model policies of
+   * cache-policies.ts). Unset REDIS_URL: the cache is off and `health().cache` says so.
+   */
+  cache?: Partial<Omit<CacheExtensionOptions, 'service'>>;
 }
 
 export interface ServiceHealth {
@@ -27,6 +36,7 @@ export interface ServiceHealth {
   readonly latencyMs: number | undefined;
   readonly migrations: Pick<MigrationStatus, 'current' | 'pending' | 'failed' | 'checksumChanged' | 'unknown'> | undefined;
   readonly pool: PoolCounts;
+  readonly cache: CacheHealth;
   readonly error: string | undefined;
 }
 
@@ -39,7 +49,9 @@ export interface ServiceConnection {
    * Options for the generated PrismaClient: the adapter, and an interactive-transaction wait as
    * long as the pool's own (Prisma's 2 s default would fail transactions the pool would serve).
    */
-  readonly prismaOptions: { adapter: PrismaPg; transactionOptions: { maxWait: number } };
+  readonly prismaOptions: { adapter: PrismaPg; transactionOptions: { maxWait: number }; errorFormat: 'minimal' };
+  /** The service's Redis cache extension; `cacheExtension.cache` is the handle (stats, health). */
+  readonly cacheExtension: ReturnType<typeof createCacheExtension>;
   health(): Promise<ServiceHealth>;
 }
 
@@ -52,17 +64,29 @@ export function openServiceConnection(service: ServiceName, opts: ServiceClientO
   const config = loadServiceConfig(service, opts.env ?? process.env, opts.pool);
   const pool = opts.pgPool ?? createServicePool(config);
   const adapter = new PrismaPg(pool, { schema: config.service.schema });
+  const env = opts.env ?? process.env;
+  const cacheExtension = createCacheExtension({
+    service,
+    redisUrl: env.REDIS_URL,
+    models: CACHE_POLICIES[service],
+    pool,
+    ...opts.cache,
+  });
+  const cache = cacheExtension.cache;
   return {
     config,
     pool,
     adapter,
-    prismaOptions: { adapter, transactionOptions: { maxWait: Number(config.connection.pool.connectionTimeoutMillis) } },
+    // errorFormat 'minimal': Prisma's pretty error rendering costs ~50 µs on every query.
+    prismaOptions: { adapter, transactionOptions: { maxWait: Number(config.connection.pool.connectionTimeoutMillis) }, errorFormat: 'minimal' },
+    cacheExtension,
     ownsPool: opts.pgPool === undefined,
-    health: () => checkHealth(config, pool),
+    health: () => checkHealth(config, pool, cache),
   };
 }
 
-async function checkHealth(config: ServiceConfig, pool: pg.Pool): Promise<ServiceHealth> {
+async function checkHealth(config: ServiceConfig, pool: pg.Pool, cacheHandle: CacheHandle): Promise<ServiceHealth> {
+  const cache = await cacheHandle.health();
   const base = { service: config.service.name, schema: config.service.schema, database: config.connection.databaseKey };
   const started = performance.now();
   let client: pg.PoolClient | undefined;
@@ -72,19 +96,19 @@ async function checkHealth(config: ServiceConfig, pool: pg.Pool): Promise<Servic
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     const s = compareHistory(config, await readHistory(client, config.service.schema));
     const migrations = { current: s.current, pending: s.pending, failed: s.failed, checksumChanged: s.checksumChanged, unknown: s.unknown };
-    return { ...base, reachable: true, latencyMs, migrations, pool: poolCounts(pool), error: undefined };
+    return { ...base, reachable: true, latencyMs, migrations, pool: poolCounts(pool), cache, error: undefined };
   } catch (e) {
     const secrets = config.connection.pool.password ? [String(config.connection.pool.password)] : [];
     const err = wrapPgError(e, `${config.service.name} service database ${config.connection.databaseKey}`, secrets);
-    return { ...base, reachable: false, latencyMs: undefined, migrations: undefined, pool: poolCounts(pool), error: err.message };
+    return { ...base, reachable: false, latencyMs: undefined, migrations: undefined, pool: poolCounts(pool), cache, error: err.message };
   } finally {
     client?.release();
   }
 }
 
 /**
- * The lifecycle part every service client shares: `health()`, an idempotent `close()` that ends only
- * what the client opened, a refusal to run queries after close, and pool exhaustion reported as a
+ * The lifecycle part every service client shares: `health()` (database, migrations, pool, cache),
+ * an idempotent `close()` that ends only what the client opened (cache connection, then pool), a refusal to run queries after close, and pool exhaustion reported as a
  * clear POOL_TIMEOUT error instead of a generic driver error.
  */
 export function lifecycleExtension(conn: ServiceConnection & { ownsPool: boolean }) {
@@ -97,6 +121,7 @@ export function lifecycleExtension(conn: ServiceConnection & { ownsPool: boolean
         health: () => conn.health(),
         close(): Promise<void> {
           closing ??= (async () => {
+            await conn.cacheExtension.cache.close();
             await (client as unknown as { $disconnect(): Promise<void> }).$disconnect();
             if (conn.ownsPool && !conn.pool.ended) await conn.pool.end();
           })();

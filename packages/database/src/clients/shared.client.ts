@@ -13,7 +13,7 @@ export * as SharedDb from '../generated/shared/client.ts';
  */
 export function createSharedClient(options: ServiceClientOptions = {}) {
   const conn = openServiceConnection('shared', options);
-  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn));
+  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn)).$extends(conn.cacheExtension);
 }
 
 export type SharedClient = ReturnType<typeof createSharedClient>;

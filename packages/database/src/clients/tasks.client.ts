@@ -13,7 +13,7 @@ export * as TasksDb from '../generated/tasks/client.ts';
  */
 export function createTasksClient(options: ServiceClientOptions = {}) {
   const conn = openServiceConnection('tasks', options);
-  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn));
+  return new PrismaClient(conn.prismaOptions).$extends(lifecycleExtension(conn)).$extends(conn.cacheExtension);
 }
 
 export type TasksClient = ReturnType<typeof createTasksClient>;

@@ -1,0 +1,10 @@
+export { createCacheExtension, type CacheHandle } from './cache-extension.ts';
+export type { CacheExtensionOptions, ModelCachePolicy, ReadCacheOption, WriteCacheOption } from './cache-options.ts';
+export type { CacheStats, CacheCounters } from './cache-metrics.ts';
+export type { CacheHealth } from './query-cache.ts';
+export type { CacheStore, CacheLookup, LeaseRequest, LeaseResult, FillRequest } from './cache-store.ts';
+export type { WriteEvent } from './dependency-planner.ts';
+export { RedisCacheStore, type RedisLike } from './redis-cache-store.ts';
+export { openRedis } from './redis-connection.ts';
+export { encodeValue, decodeValue } from './value-codec.ts';
+export { parseSchemaCatalog, schemaVersionOf } from './schema-catalog.ts';
