@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
-import { buildGolden, migratedTargets, sql, type Golden } from './helpers/split-fixture.ts';
+import { buildGolden, sql, withSplitEnv, type Golden } from './helpers/split-fixture.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,10 +49,7 @@ describe('kill -9 at any moment, then --resume', () => {
     ['mid-copy', 25],
     ['late in the copy', 60],
   ] as const)('killed %s: resumes to a verified, identical result', async (_label, point) => {
-    const src = await golden.clone('kill');
-    const topo = await migratedTargets('mixed', 'rs_kill');
-    try {
-      const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: src.url };
+    await withSplitEnv(golden, 'mixed', 'rs_kill', async (env, topo) => {
       const watch = topo.env.MACHINES_DATABASE_URL as string;
       const started = Date.now();
       const when = point === 'early' ? async () => Date.now() - started > 150 : async () => (await doneChunks(watch)) >= point;
@@ -69,17 +66,11 @@ describe('kill -9 at any moment, then --resume', () => {
       expect(v.ok).toBe(true);
       const dup = await sql<{ n: string }>(watch, 'SELECT count(*) - count(DISTINCT id) AS n FROM machines_service.machine_telemetry');
       expect(Number(dup[0]?.n)).toBe(0);
-    } finally {
-      await topo.drop();
-      await src.drop();
-    }
+    });
   });
 
   it('killed twice in a row, then resumed', async () => {
-    const src = await golden.clone('kill2');
-    const topo = await migratedTargets('shared', 'rs_kill2');
-    try {
-      const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: src.url };
+    await withSplitEnv(golden, 'shared', 'rs_kill2', async (env, topo) => {
       const url = topo.env.DATABASE_URL as string;
       await runAndKill(env, ['--chunk-rows', '300'], async () => (await doneChunks(url)) >= 10, 'SIGKILL');
       const second = await runAndKill(env, ['--chunk-rows', '300', '--resume'], async () => (await doneChunks(url)) >= 40, 'SIGKILL');
@@ -87,17 +78,11 @@ describe('kill -9 at any moment, then --resume', () => {
       const done = await runCli(['split', 'run', '--resume', '--chunk-rows', '300', '--no-progress'], env);
       expect(done.code, done.stderr).toBe(0);
       expect((await verifySplit(env, {})).ok).toBe(true);
-    } finally {
-      await topo.drop();
-      await src.drop();
-    }
+    });
   });
 
   it('Ctrl-C stops at a chunk boundary with exit 130, and --resume finishes', async () => {
-    const src = await golden.clone('sigint');
-    const topo = await migratedTargets('shared', 'rs_int');
-    try {
-      const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: src.url };
+    await withSplitEnv(golden, 'shared', 'rs_int', async (env, topo) => {
       const url = topo.env.DATABASE_URL as string;
       const r = await runAndKill(env, ['--chunk-rows', '300'], async () => (await doneChunks(url)) >= 5, 'SIGINT');
       expect(r.code).toBe(130);
@@ -107,17 +92,11 @@ describe('kill -9 at any moment, then --resume', () => {
       const done = await runCli(['split', 'run', '--resume', '--chunk-rows', '300', '--no-progress'], env);
       expect(done.code, done.stderr).toBe(0);
       expect(done.stdout).toContain('equal');
-    } finally {
-      await topo.drop();
-      await src.drop();
-    }
+    });
   });
 
   it('a finished run cannot be resumed, and a second run refuses non-empty targets', async () => {
-    const src = await golden.clone('twice');
-    const topo = await migratedTargets('shared', 'rs_twice');
-    try {
-      const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: src.url };
+    await withSplitEnv(golden, 'shared', 'rs_twice', async (env) => {
       expect((await runCli(['split', 'run', '--no-progress'], env)).code).toBe(0);
       const again = await runCli(['split', 'run', '--no-progress'], env);
       expect(again.code).toBe(8);
@@ -125,9 +104,6 @@ describe('kill -9 at any moment, then --resume', () => {
       const resume = await runCli(['split', 'run', '--resume', '--no-progress'], env);
       expect(resume.code).toBe(8);
       expect(resume.stderr).toMatch(/nothing to resume/);
-    } finally {
-      await topo.drop();
-      await src.drop();
-    }
+    });
   });
 });

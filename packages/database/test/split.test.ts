@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { adminQuery, urlFor } from './helpers/pg.ts';
 import { migrateAll } from './helpers/topology.ts';
-import { buildGolden, migratedTargets, sql, targetRowCount, type Golden } from './helpers/split-fixture.ts';
+import { buildGolden, migratedTargets, sql, targetRowCount, withSplitEnv, type Golden } from './helpers/split-fixture.ts';
 
 describe('split a generated monolith', () => {
   let golden: Golden;
@@ -48,10 +48,7 @@ describe('split a generated monolith', () => {
   });
 
   it('verify narrows a difference down to the changed, missing and extra keys', async () => {
-    const src = await golden.clone('vd');
-    const topo = await migratedTargets('shared', 'sp_vdiff');
-    try {
-      const env = { ...topo.env, SOURCE_DATABASE_URL: src.url };
+    await withSplitEnv(golden, 'shared', 'sp_vdiff', async (env, topo) => {
       await runSplit(env, { chunkRows: 2_000 });
       const url = topo.env.DATABASE_URL as string;
       const ids = (await sql<{ id: string }>(url, 'SELECT id FROM machines_service.machine_telemetry ORDER BY id LIMIT 3')).map((r) => r.id);
@@ -65,10 +62,7 @@ describe('split a generated monolith', () => {
       expect(t?.missing).toEqual([ids[1]]);
       expect(t?.extra).toEqual(['zzz-extra']);
       expect(v.tables.filter((x) => x.model !== 'MachineTelemetry').every((x) => x.ok)).toBe(true);
-    } finally {
-      await topo.drop();
-      await src.drop();
-    }
+    });
   });
 
   it('--dry-run runs everything up to the first write and writes nothing', async () => {

@@ -54,3 +54,18 @@ export async function targetRowCount(topo: Topology): Promise<number> {
   }
   return n;
 }
+
+/** A clone of the golden source, migrated targets of `kind`, and the env naming both; dropped after `fn`. */
+export async function withSplitEnv<T>(
+  golden: Golden, kind: TopologyKind, prefix: string,
+  fn: (env: Record<string, string>, topo: Topology, src: TestDatabase) => Promise<T>,
+): Promise<T> {
+  const src = await golden.clone(prefix);
+  const topo = await migratedTargets(kind, prefix);
+  try {
+    return await fn({ ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: src.url }, topo, src);
+  } finally {
+    await topo.drop();
+    await src.drop();
+  }
+}
