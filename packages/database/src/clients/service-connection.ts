@@ -86,7 +86,6 @@ export function openServiceConnection(service: ServiceName, opts: ServiceClientO
 }
 
 async function checkHealth(config: ServiceConfig, pool: pg.Pool, cacheHandle: CacheHandle): Promise<ServiceHealth> {
-  const cache = await cacheHandle.health();
   const base = { service: config.service.name, schema: config.service.schema, database: config.connection.databaseKey };
   const started = performance.now();
   let client: pg.PoolClient | undefined;
@@ -95,11 +94,13 @@ async function checkHealth(config: ServiceConfig, pool: pg.Pool, cacheHandle: Ca
     await client.query('SELECT 1');
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     const s = compareHistory(config, await readHistory(client, config.service.schema));
+    const cache = await cacheHandle.health();
     const migrations = { current: s.current, pending: s.pending, failed: s.failed, checksumChanged: s.checksumChanged, unknown: s.unknown };
     return { ...base, reachable: true, latencyMs, migrations, pool: poolCounts(pool), cache, error: undefined };
   } catch (e) {
     const secrets = config.connection.pool.password ? [String(config.connection.pool.password)] : [];
     const err = wrapPgError(e, `${config.service.name} service database ${config.connection.databaseKey}`, secrets);
+    const cache = await cacheHandle.health();
     return { ...base, reachable: false, latencyMs: undefined, migrations: undefined, pool: poolCounts(pool), cache, error: err.message };
   } finally {
     client?.release();

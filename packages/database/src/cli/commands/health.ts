@@ -19,7 +19,7 @@ export async function healthCommand(serviceArg: string | undefined, ctx: Command
   const ok = results.every((r) => r.reachable && r.migrations?.current);
   if (ctx.json) printJson(ctx.output, { ok, results });
   else for (const r of results) {
-    ctx.output.out(`${ok ? 'ok  ' : 'FAIL'} ${r.service}: ${r.reachable ? `reachable (${r.latencyMs} ms)` : `unreachable: ${r.error}`}${r.migrations ? `, migrations ${r.migrations.current ? 'current' : `NOT current (pending ${r.migrations.pending.length}, failed ${r.migrations.failed.length})`}` : ''}`);
+    ctx.output.out(`${ok ? 'ok  ' : 'FAIL'} ${r.service}: ${r.reachable ? `reachable (${r.latencyMs} ms)` : `unreachable: ${r.error}`}${r.migrations ? `, migrations ${r.migrations.current ? 'current' : `NOT current (pending ${r.migrations.pending.length}, failed ${r.migrations.failed.length})`}` : ''}, pool ${r.pool.total}/${r.pool.max} (${r.pool.idle} idle, ${r.pool.waiting} waiting), cache ${r.cache.status}`);
   }
   return ok ? EXIT.OK : EXIT.CHECK_FAILED;
 }
