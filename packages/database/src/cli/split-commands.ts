@@ -48,11 +48,14 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--no-verify', 'skip the verify that follows the copy')
     .option('--no-progress', 'no progress lines')
     .option('--report-dir <dir>', 'also write the report as split-<run>.md and .json there')
+    .option('--follow', 'near-zero downtime: copy from a logical slot\'s snapshot, then keep applying the source\'s changes (see `split cutover`)')
+    .option('--slot <name>', 'with --follow: replication slot name (publication <name>_pub)', 'vendhub_split')
     .addOption(r.jsonOpt())
-    .action(async (o: SplitCliOptions) => {
+    .action(async (o: SplitCliOptions & { follow?: boolean; slot?: string }) => {
       const intr = interruptSignal();
       try {
-        await r.run(async () => (await import('./commands/split.ts')).splitRunCommand(o, r.ctx(), intr.signal))();
+        if (o.follow) await r.run(async () => (await import('./commands/follow.ts')).splitRunFollowCommand(o, r.ctx(), intr.signal))();
+        else await r.run(async () => (await import('./commands/split.ts')).splitRunCommand(o, r.ctx(), intr.signal))();
       } finally {
         intr.dispose();
       }
@@ -64,6 +67,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--report-dir <dir>', 'also write the report there')
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitVerifyCommand(o, r.ctx()))());
+  registerFollowCommands(split, r);
   program.command('demo')
     .description('the whole job on an embedded PostgreSQL (nothing to configure): build a monolith, migrate, plan, split, verify, report; with SOURCE_DATABASE_URL and target URLs set, runs plan, split and verify against them')
     .option('--scale <n>', 'size of the generated monolith (1 ≈ 13k rows, 100 ≈ 1.3M)', '5')
@@ -73,4 +77,40 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--report-dir <dir>', 'also write the report there')
     .addOption(r.jsonOpt())
     .action((o: { scale: string; seed: string; topology: string; parallel: string; reportDir?: string }) => r.run(async () => (await import('./commands/demo.ts')).demoCommand(o, r.ctx()))());
+}
+
+/** `split follow|cutover|abort`: the near-zero-downtime path (src/follow). */
+function registerFollowCommands(split: Command, r: Registrar): void {
+  type O = import('./commands/follow.ts').FollowCliOptions;
+  const slotOpt = (c: Command) => c.option('--slot <name>', 'replication slot name (publication <name>_pub)', 'vendhub_split').option('--plan <file>', 'plan file (JSON), the same as for `split run`');
+  slotOpt(split.command('follow'))
+    .description('apply the source\'s changes to the targets from the slot of `split run --follow`; restart-safe; exit 0 when cutover/abort takes the slot, 130 on Ctrl-C')
+    .option('--max-retained-wal <mb>', 'warn when the slot keeps more WAL than this on the source', '1024')
+    .option('--no-progress', 'no lag/throughput lines')
+    .addOption(r.jsonOpt())
+    .action(async (o: O) => {
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        await r.run(async () => (await import('./commands/follow.ts')).splitFollowCommand(o, r.ctx(), ac.signal))();
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+  slotOpt(split.command('cutover'))
+    .description('fence writes on the source, apply up to the fence, verify, set sequences, drop slot and publication; prints the write-freeze window and each service\'s URL')
+    .option('--wait-for-writers-stopped', 'do not revoke write grants: the operator has stopped every writer (wait until no write transaction is open)')
+    .option('--writers-timeout <s>', 'wait this long for open write transactions to end', '15')
+    .option('--catch-up-timeout <s>', 'wait this long for the targets to reach the fence', '300')
+    .option('--no-verify', 'skip verify inside the freeze (sequences are still set)')
+    .option('--parallel <n>', 'connections per side for verify', '2')
+    .addOption(r.jsonOpt())
+    .action((o: O) => r.run(async () => (await import('./commands/follow.ts')).splitCutoverCommand(o, r.ctx()))());
+  slotOpt(split.command('abort'))
+    .description('stop following: drop slot and publication, restore write grants a cutover fence revoked; the source is as before')
+    .addOption(r.jsonOpt())
+    .action((o: O) => r.run(async () => (await import('./commands/follow.ts')).splitAbortCommand(o, r.ctx()))());
 }

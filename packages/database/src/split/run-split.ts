@@ -28,6 +28,12 @@ export interface SplitRunOptions {
   readonly skipInvalidRows?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: SplitListener;
+  /**
+   * Called after preflight instead of exporting a snapshot: returns an exported snapshot id to copy
+   * from (`split run --follow` passes the one of its replication slot). Its exporter stays open
+   * until the run returns.
+   */
+  readonly snapshotProvider?: () => Promise<string>;
 }
 
 export interface TableRunResult {
@@ -82,7 +88,7 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
       await checkResumable(ctx, loaded, runId);
     }
     emit({ type: 'phase', phase: 'snapshot', message: 'exporting one snapshot of the source for every table' });
-    const snapshot = await exportSnapshot(ctx);
+    const snapshot = await exportSnapshot(ctx, opts.snapshotProvider ? await opts.snapshotProvider() : undefined);
     let tables: { t: TableMapping; chunks: ChunkRecord[] }[] = [];
     try {
       const chunkRows = opts.chunkRows ?? 100_000;

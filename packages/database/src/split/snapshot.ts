@@ -14,10 +14,17 @@ export interface SourceSnapshot {
   close(): Promise<void>;
 }
 
-export async function exportSnapshot(ctx: SplitContext): Promise<SourceSnapshot> {
+/**
+ * Exports a snapshot from a new coordinator transaction, or, with `importId` (a snapshot exported
+ * elsewhere, e.g. by `CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export')`), joins that one instead, so
+ * the copy sees exactly the data a change stream starts after. The exporter of `importId` must stay
+ * open and idle until `close()`.
+ */
+export async function exportSnapshot(ctx: SplitContext, importId?: string): Promise<SourceSnapshot> {
   const coordinator = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
   await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const id = (await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
+  if (importId !== undefined) await coordinator.query(`SET TRANSACTION SNAPSHOT '${importId.replace(/'/g, "''")}'`);
+  const id = importId ?? ((await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string);
   let closed = false;
   return {
     id,

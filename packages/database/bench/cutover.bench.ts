@@ -1,0 +1,107 @@
+/**
+ * npm run bench:cutover — near-zero-downtime split against the offline path, on one generated
+ * monolith (scale 100 ≈ 1M telemetry rows) in a private wal_level=logical cluster:
+ *   online:  a writer does ~200 mixed inserts/updates/deletes per second across every service's
+ *            tables during the copy (`split run --follow`), the follow and up to the fence; then
+ *            `cutover` (fence, catch up, verify, sequences). Reports the write-freeze window and
+ *            the lag at the fence.
+ *   offline: the same source (a template copy), writers stopped for the whole split + verify.
+ *
+ *   npx tsx bench/cutover.bench.ts [--scale 100] [--rate 200] [--follow-seconds 10] [--parallel 2]
+ *
+ * Needs root (it starts PostgreSQL as the `postgres` OS user) and /usr/lib/postgresql/15/bin.
+ */
+import { parseArgs } from 'node:util';
+import { abortFollow } from '../src/follow/abort-follow.ts';
+import { cutover } from '../src/follow/cutover.ts';
+import { followSource, type FollowProgress } from '../src/follow/follower.ts';
+import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import { loadDatabaseConfig, type ServiceConfig } from '../src/config/database-config.ts';
+import { migrateService } from '../src/migrate/migrate-service.ts';
+import { buildMonolith } from '../src/monolith/build-monolith.ts';
+import { SERVICES } from '../src/services.ts';
+import { runSplit } from '../src/split/run-split.ts';
+import { verifySplit } from '../src/split/verify-split.ts';
+import { startLogicalCluster } from '../test/helpers/logical-cluster.ts';
+import { startSourceWriter } from '../test/helpers/source-writer.ts';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/pg.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '200' },
+    'follow-seconds': { type: 'string', default: '10' },
+    parallel: { type: 'string', default: '2' },
+  },
+});
+const scale = Number(args.scale);
+const rate = Number(args.rate);
+const parallel = Number(args.parallel);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const log = (line: string) => console.log(line);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const cluster = await startLogicalCluster();
+// Targets on the other server (the tests' PostgreSQL on :5432), as in production.
+const created: TestDatabase[] = [];
+try {
+  const gold = await cluster.createDatabase('gold');
+  let t = performance.now();
+  await buildMonolith(cluster.url(gold), { scale, seed: 42, danglingTransactions: 0 });
+  const rows = await cluster.query<{ n: string }>(`SELECT count(*)::text AS n FROM public."MachineTelemetry"`, [], gold);
+  log(`source: scale ${scale}, ${rows[0]?.n} telemetry rows, built in ${s(performance.now() - t)}`);
+  const targets = async (name: string) => {
+    const db = await createTestDatabase(`cut_${name}`);
+    created.push(db);
+    const env = { DATABASE_URL: db.url };
+    const cfg = loadDatabaseConfig(env);
+    for (const sv of SERVICES) await migrateService(cfg[sv] as ServiceConfig);
+    return env;
+  };
+
+  // Offline: writers stopped for the whole split and its verify.
+  const offSrc = await cluster.createDatabase('offline', gold);
+  const offEnv = { ...(await targets('off_t')), SOURCE_DATABASE_URL: cluster.url(offSrc) };
+  t = performance.now();
+  await runSplit(offEnv, { parallel });
+  const offVerify = await verifySplit(offEnv, { parallel });
+  const offline = performance.now() - t;
+  log(`offline: split + verify ${s(offline)} (verify ${offVerify.ok ? 'equal' : 'DIFFERENT'}) = downtime`);
+
+  // Online: writer throughout, copy from the slot's snapshot, follow, cutover.
+  const onSrc = await cluster.createDatabase('online', gold);
+  const onEnv = { ...(await targets('on_t')), SOURCE_DATABASE_URL: cluster.url(onSrc) };
+  const writer = await startSourceWriter(cluster.url(onSrc), rate, 'b');
+  try {
+    t = performance.now();
+    const started = await startFollowSplit(onEnv, { parallel });
+    log(`online: copy from the slot's snapshot ${s(performance.now() - t)} (${started.run.rows} rows) while writing ${writer.stats.ops} ops`);
+    const stop = new AbortController();
+    let lastProgress: FollowProgress | undefined;
+    const follower = followSource(onEnv, { signal: stop.signal, progressIntervalMs: 1_000, onProgress: (p) => (lastProgress = p) });
+    await sleep(Number(args['follow-seconds']) * 1000);
+    // An operator cuts over once the follower has caught up (lag under a second).
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline && !(lastProgress && lastProgress.lagSeconds < 1 && lastProgress.queuedChanges < 500)) await sleep(250);
+    if (lastProgress) log(`online: following: ${lastProgress.changes} changes applied, ${lastProgress.changesPerSecond}/s, lag ${lastProgress.lagBytes} B / ${lastProgress.lagSeconds.toFixed(2)} s`);
+    const opsBefore = writer.stats.ops;
+    const r = await cutover(onEnv, { parallel, verify: false });
+    // The source is still fenced and no service writes the targets yet: verify now checks the cutover.
+    t = performance.now();
+    const v = await verifySplit(onEnv, { parallel });
+    const verifyMs = performance.now() - t;
+    const f = await follower;
+    const ws = await writer.stop();
+    log(`online: writer did ${ws.ops} ops (${opsBefore} before the fence, ${ws.refused} refused by the fence, errors ${ws.errors.length}); follower stopped: ${f.reason}`);
+    log(`online: lag at fence ${r.lagAtFenceBytes} B; ${r.appliedAfterFence} changes applied inside the freeze; phases ${Object.entries(r.phases).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+    log(`write-freeze window (cutover --no-verify): ${s(r.writeFreezeMs)} (target < 2 s)`);
+    log(`verify after catch-up: ${s(verifyMs)}, ${v.ok ? 'source and targets equal' : 'DIFFERENT'}; freeze with verify inside (cutover default): ${s(r.writeFreezeMs + verifyMs)}`);
+    log(`offline downtime / write freeze = ${(offline / r.writeFreezeMs).toFixed(1)}x (with verify inside: ${(offline / (r.writeFreezeMs + verifyMs)).toFixed(1)}x)`);
+  } finally {
+    await writer.stop();
+    await abortFollow(onEnv).catch(() => {});
+  }
+} finally {
+  for (const d of created) await d.drop().catch(() => {});
+  await cluster.stop();
+}

@@ -1,0 +1,113 @@
+import { EXIT } from '../../errors/exit-codes.ts';
+import { VendhubError } from '../../errors/vendhub-error.ts';
+import { abortFollow } from '../../follow/abort-follow.ts';
+import { cutover } from '../../follow/cutover.ts';
+import { followSource, type FollowProgress, type FollowResult } from '../../follow/follower.ts';
+import { startFollowSplit } from '../../follow/start-follow-split.ts';
+import { loadPlanFile } from '../../split/plan-file.ts';
+import { createProgress } from '../../split/progress.ts';
+import { buildReport, reportMarkdown } from '../../split/split-report.ts';
+import type { CommandContext } from '../context.ts';
+import { printJson } from '../output.ts';
+
+export interface FollowCliOptions {
+  plan?: string;
+  slot?: string;
+  parallel?: string;
+  chunkRows?: string;
+  dryRun?: boolean;
+  resume?: boolean;
+  skipInvalidRows?: boolean;
+  progress?: boolean;
+  maxRetainedWal?: string;
+  waitForWritersStopped?: boolean;
+  writersTimeout?: string;
+  catchUpTimeout?: string;
+  verify?: boolean;
+}
+
+const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new VendhubError('USAGE', `--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return Number(v);
+};
+
+const kb = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
+function progressLine(ctx: CommandContext, p: FollowProgress): void {
+  ctx.output.err(`follow: applied ${p.appliedLsn}, ${p.changes} changes (${p.changesPerSecond}/s), lag ${kb(p.lagBytes)} / ${p.lagSeconds.toFixed(1)} s, queued ${p.queuedChanges}, slot retains ${kb(p.retainedWalBytes)}`);
+  if (p.warning) ctx.output.err(`warning: ${p.warning}`);
+}
+
+/** `split run --follow`: copy from the slot's snapshot, then keep following until Ctrl-C or cutover. */
+export async function splitRunFollowCommand(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
+  const planFile = loadPlanFile(o.plan);
+  const progress = createProgress(ctx.output, o.progress === false ? { tty: false, intervalMs: Number.MAX_SAFE_INTEGER } : {});
+  let started;
+  try {
+    started = await startFollowSplit(ctx.env, {
+      planFile, slot: o.slot, parallel: int('parallel', o.parallel, 2, 1, 32), chunkRows: int('chunk-rows', o.chunkRows, 100_000, 100, 100_000_000),
+      dryRun: o.dryRun === true, resume: o.resume === true, skipInvalidRows: o.skipInvalidRows === true, ...(signal ? { signal } : {}), onEvent: progress.listener,
+    });
+  } finally {
+    progress.stop();
+  }
+  if (!ctx.json) ctx.output.out(reportMarkdown(buildReport(started.run.plan, started.run, undefined)));
+  if (started.run.dryRun) {
+    if (ctx.json) printJson(ctx.output, { ok: true, dryRun: true, run: started.run });
+    return EXIT.OK;
+  }
+  ctx.output.err(`copied from the snapshot of slot ${started.slot} (consistent point ${started.consistentPoint}); following changes now. Ctrl-C stops (resume with \`split follow\`); \`split cutover\` finishes.`);
+  return followAndReport(o, ctx, signal);
+}
+
+/** `split follow`: (re)start following the slot; exit 0 when cutover or abort took it, 130 on Ctrl-C. */
+export async function splitFollowCommand(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
+  return followAndReport(o, ctx, signal);
+}
+
+async function followAndReport(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
+  const r: FollowResult = await followSource(ctx.env, {
+    planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), ...(signal ? { signal } : {}),
+    maxRetainedWalBytes: int('max-retained-wal-mb', o.maxRetainedWal, 1024, 1, 10_000_000) * 1024 * 1024,
+    ...(o.progress === false ? {} : { onProgress: (p: FollowProgress) => progressLine(ctx, p) }),
+  });
+  if (ctx.json) printJson(ctx.output, { ok: true, follow: r });
+  else ctx.output.out(`follow stopped (${r.reason}): applied up to ${r.appliedLsn}, ${r.transactions} transactions, ${r.changes} changes, ${r.skipped} already applied`);
+  if (r.reason === 'interrupted') {
+    ctx.output.err('interrupted: run `vendhub-db split follow` to continue where every target stopped');
+    return EXIT.INTERRUPTED;
+  }
+  return EXIT.OK;
+}
+
+/** `split cutover`: fence, catch up, verify, sequences, drop slot; prints the freeze window and each service's URL. */
+export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
+  const r = await cutover(ctx.env, {
+    planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke',
+    writersTimeoutMs: int('writers-timeout', o.writersTimeout, 15, 0, 86_400) * 1000, catchUpTimeoutMs: int('catch-up-timeout', o.catchUpTimeout, 300, 1, 86_400) * 1000,
+    verify: o.verify !== false, parallel: int('parallel', o.parallel, 2, 1, 32),
+    onPhase: (name, ms) => { if (!ctx.json) ctx.output.err(`cutover: ${name} ${ms} ms`); },
+  });
+  if (ctx.json) {
+    printJson(ctx.output, { ok: true, cutover: { ...r, verify: r.verify ? { ok: r.verify.ok, tables: r.verify.tables.length } : undefined } });
+    return EXIT.OK;
+  }
+  ctx.output.out(`write freeze: ${(r.writeFreezeMs / 1000).toFixed(2)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v} ms`).join(', ')})`);
+  ctx.output.out(`fence at ${r.fenceLsn} (${r.fence === 'revoke' ? `${r.revoked.length} write grants revoked` : 'writers stopped by the operator'}); lag at the fence ${kb(r.lagAtFenceBytes)}; ${r.appliedAfterFence} changes applied while frozen`);
+  if (r.verify) ctx.output.out(`verify: ${r.verify.tables.length} tables equal`);
+  ctx.output.out('the targets are the system of record now; set in each service:');
+  for (const l of r.environment) ctx.output.out(`  ${l}`);
+  return EXIT.OK;
+}
+
+/** `split abort`: drop slot and publication, give back fenced write grants; the source is as before. */
+export async function splitAbortCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
+  const r = await abortFollow(ctx.env, o.slot ? { slot: o.slot } : {});
+  if (ctx.json) printJson(ctx.output, { ok: true, abort: r });
+  else {
+    ctx.output.out(`slot ${r.slotDropped ? 'dropped' : 'absent'}, publication ${r.publicationDropped ? 'dropped' : 'absent'}, ${r.restored.length} write grants restored`);
+    if (r.wasCutOver) ctx.output.err('warning: the targets had been cut over; writes made there since are not in the source');
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,76 @@
+import type { Env } from '../config/database-config.ts';
+import { wrapPgError } from '../errors/pg-errors.ts';
+import { connectTo, openSplitContext } from '../split/split-context.ts';
+import { followNames } from './follow-names.ts';
+import { dropFollowState, readFollowState } from './follow-state.ts';
+import { dropSlotAndPublicationWith } from './replication-slot.ts';
+import { clearFence, loadFence, restoreWrites, type RevokedGrant } from './write-fence.ts';
+
+export interface AbortResult {
+  readonly slotDropped: boolean;
+  readonly publicationDropped: boolean;
+  readonly restored: readonly RevokedGrant[];
+  /** True when the targets had been cut over: writes made there since are not in the source. */
+  readonly wasCutOver: boolean;
+}
+
+/**
+ * `vendhub-db split abort`: stops following and leaves the source as it was before `--follow`:
+ * drops the slot (stopping a running follower) and the publication, gives back every write
+ * privilege a cutover fence revoked, and forgets the follow state in the targets. Safe to repeat.
+ */
+export async function abortFollow(env: Env, opts: { readonly slot?: string } = {}): Promise<AbortResult> {
+  const names = followNames(opts.slot);
+  const ctx = openSplitContext(env, { parallel: 1 });
+  try {
+    // The slot first: an abandoned slot fills the source's disk, so it goes even if a target is down
+    // (then run abort again to give back the grants recorded there).
+    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    let dropped: { slot: boolean; publication: boolean };
+    try {
+      dropped = await dropSlotAndPublicationWith(src, names);
+    } catch (e) {
+      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+    } finally {
+      src.release();
+    }
+    const grants = new Map<string, RevokedGrant>();
+    let wasCutOver = false;
+    for (const t of ctx.targets) {
+      const c = await connectTo(t.pool, t.label, ctx.secrets);
+      try {
+        for (const g of await loadFence(c, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
+        if ((await readFollowState(c, names.slot))?.status === 'cut-over') wasCutOver = true;
+      } catch (e) {
+        throw wrapPgError(e, t.label, [...ctx.secrets]);
+      } finally {
+        c.release();
+      }
+    }
+    const restoreOn = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    try {
+      await restoreOn.query('BEGIN');
+      await restoreWrites(restoreOn, [...grants.values()]);
+      await restoreOn.query('COMMIT');
+    } catch (e) {
+      await restoreOn.query('ROLLBACK').catch(() => {});
+      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+    } finally {
+      restoreOn.release();
+    }
+    for (const t of ctx.targets) {
+      const c = await connectTo(t.pool, t.label, ctx.secrets);
+      try {
+        await clearFence(c, names.slot);
+        await dropFollowState(c, names.slot);
+      } catch (e) {
+        throw wrapPgError(e, t.label, [...ctx.secrets]);
+      } finally {
+        c.release();
+      }
+    }
+    return { slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: [...grants.values()], wasCutOver };
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,109 @@
+import type pg from 'pg';
+import { wrapPgError } from '../errors/pg-errors.ts';
+import { connectTo, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import { readFollowState, writeFollowState } from './follow-state.ts';
+import { lsnAtLeast } from './lsn.ts';
+import type { SourceRow, TableApplier } from './table-applier.ts';
+
+/** One streamed change, already resolved to the table it feeds. */
+export type Change =
+  | { readonly op: 'upsert'; readonly table: TableApplier; readonly row: SourceRow; readonly old: SourceRow | null }
+  | { readonly op: 'delete'; readonly table: TableApplier; readonly key: SourceRow }
+  | { readonly op: 'truncate'; readonly tables: readonly TableApplier[] };
+
+/** One committed source transaction. `barrier`: every target records its position (a fence marker). */
+export interface SourceTransaction {
+  readonly commitEndLsn: string;
+  readonly commitTime: Date;
+  readonly changes: readonly Change[];
+  readonly barrier: boolean;
+  /** Fence marker ids carried by this transaction. */
+  readonly markers?: readonly string[];
+}
+
+export interface BatchResult {
+  readonly changes: number;
+  /** Changes skipped because the target had applied them before (after a restart). */
+  readonly skipped: number;
+}
+
+/**
+ * Applies a batch of source transactions, in commit order: per target database one transaction
+ * holding that target's share of the changes plus its new position in `follow_state`. A target
+ * whose position is already past a source transaction skips it, which makes a replay after a
+ * crash (some targets committed, others not) exact. The state row is locked first, so two
+ * followers racing on one target cannot both apply.
+ */
+export async function applyBatch(ctx: SplitContext, slot: string, txs: readonly SourceTransaction[], targetOf: (t: TableApplier) => TargetDatabase): Promise<BatchResult> {
+  const last = txs[txs.length - 1];
+  if (!last) return { changes: 0, skipped: 0 };
+  const byTarget = new Map<TargetDatabase, { tx: SourceTransaction; changes: Change[] }[]>();
+  const barrier = txs.some((t) => t.barrier);
+  if (barrier) for (const t of ctx.targets) byTarget.set(t, []);
+  for (const tx of txs) {
+    const parts = new Map<TargetDatabase, Change[]>();
+    for (const ch of tx.changes) {
+      const tables = ch.op === 'truncate' ? ch.tables : [ch.table];
+      for (const target of new Set(tables.map(targetOf))) {
+        const sub = ch.op === 'truncate' ? { ...ch, tables: ch.tables.filter((t) => targetOf(t) === target) } : ch;
+        parts.set(target, [...(parts.get(target) ?? []), sub]);
+      }
+    }
+    for (const [target, changes] of parts) {
+      const list = byTarget.get(target) ?? [];
+      list.push({ tx, changes });
+      byTarget.set(target, list);
+    }
+  }
+  let changes = 0;
+  let skipped = 0;
+  for (const [target, list] of byTarget) {
+    const r = await applyToTarget(ctx, target, slot, list, last);
+    changes += r.changes;
+    skipped += r.skipped;
+  }
+  return { changes, skipped };
+}
+
+async function applyToTarget(
+  ctx: SplitContext, target: TargetDatabase, slot: string, list: readonly { tx: SourceTransaction; changes: Change[] }[], last: SourceTransaction,
+): Promise<BatchResult> {
+  const c = await connectTo(target.pool, target.label, ctx.secrets);
+  let failed = false;
+  try {
+    await c.query('BEGIN');
+    const state = await readFollowState(c, slot, true);
+    if (!state) throw new Error(`this target does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
+    let changes = 0;
+    let skipped = 0;
+    for (const { tx, changes: chs } of list) {
+      if (lsnAtLeast(state.appliedLsn, tx.commitEndLsn)) {
+        skipped += chs.length;
+        continue;
+      }
+      for (const ch of chs) await applyChange(c, ch);
+      changes += chs.length;
+    }
+    if (!lsnAtLeast(state.appliedLsn, last.commitEndLsn)) await writeFollowState(c, slot, last.commitEndLsn, last.commitTime);
+    await c.query('COMMIT');
+    return { changes, skipped };
+  } catch (e) {
+    failed = true;
+    await c.query('ROLLBACK').catch(() => {});
+    throw wrapPgError(e, target.label, [...ctx.secrets]);
+  } finally {
+    c.release(failed);
+  }
+}
+
+async function applyChange(c: pg.ClientBase, ch: Change): Promise<void> {
+  if (ch.op === 'upsert') {
+    // A changed key (identity sent as old/key): the old row goes, the new one is upserted.
+    if (ch.table.keyChanged(ch.old, ch.row)) await ch.table.delete(c, ch.old as SourceRow);
+    await ch.table.upsert(c, ch.row);
+  } else if (ch.op === 'delete') {
+    await ch.table.delete(c, ch.key);
+  } else if (ch.tables.length) {
+    await c.query(`TRUNCATE ${ch.tables.map((t) => t.targetName).join(', ')}`);
+  }
+}

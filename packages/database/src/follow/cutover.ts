@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { Env } from '../config/database-config.ts';
+import { wrapPgError } from '../errors/pg-errors.ts';
+import { VendhubError } from '../errors/vendhub-error.ts';
+import { SERVICES } from '../services.ts';
+import { loadPlan } from '../split/load-plan.ts';
+import type { PlanFile } from '../split/plan-file.ts';
+import { syncSequences } from '../split/sequences.ts';
+import { connectTo, openSplitContext, type SplitContext } from '../split/split-context.ts';
+import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
+import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
+import { ensureFollowState, markCutOver, readFollowState } from './follow-state.ts';
+import { followWithContext } from './follower.ts';
+import { changesAfter, dropSlotAndPublicationWith, releaseSlot, slotStatus } from './replication-slot.ts';
+import { recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
+
+export interface CutoverOptions {
+  readonly planFile?: PlanFile;
+  readonly slot?: string;
+  /** revoke: the tool makes the mapped tables read-only for non-superusers; wait: the operator stopped the writers. */
+  readonly fence?: 'revoke' | 'wait';
+  /** How long to wait for write transactions in flight (revoke) or for writers to stop (wait). */
+  readonly writersTimeoutMs?: number;
+  readonly catchUpTimeoutMs?: number;
+  readonly verify?: boolean;
+  readonly parallel?: number;
+  readonly onPhase?: (phase: string, ms: number) => void;
+}
+
+export interface CutoverResult {
+  readonly fence: 'revoke' | 'wait';
+  readonly revoked: readonly RevokedGrant[];
+  readonly fenceLsn: string;
+  /** Bytes the targets were behind when writes stopped. */
+  readonly lagAtFenceBytes: number;
+  /** Writes stopped → targets caught up, verified, sequences set: the downtime. */
+  readonly writeFreezeMs: number;
+  readonly phases: Readonly<Record<string, number>>;
+  readonly appliedAfterFence: number;
+  readonly verify: VerifyResult | undefined;
+  readonly sequencesSet: readonly string[];
+  /** Each service's variable and value (password shown as ***). */
+  readonly environment: readonly string[];
+}
+
+/**
+ * `vendhub-db split cutover`: fences writes on the source, marks the fence in the WAL, applies the
+ * stream up to that mark in every target (taking the slot from a running follower), verifies,
+ * sets sequences, drops the slot and publication and prints each service's environment. The
+ * write-freeze window is measured from the fence to the end. On a failure the fence stays: run
+ * `split abort` to reopen the source, or fix and run `cutover` again.
+ */
+export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<CutoverResult> {
+  const names = followNames(opts.slot);
+  const fence = opts.fence ?? 'revoke';
+  const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
+  try {
+    const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    try {
+      await checkFollowing(ctx, src, names.slot);
+      const phases: Record<string, number> = {};
+      let mark = performance.now();
+      const phase = (name: string) => {
+        const now = performance.now();
+        phases[name] = Math.round(now - mark);
+        opts.onPhase?.(name, phases[name] as number);
+        mark = now;
+      };
+      const frozeAt = performance.now();
+      let revoked: RevokedGrant[] = [];
+      let fencedAt: Date | undefined;
+      if (fence === 'revoke') {
+        revoked = await fenceByRevoke(ctx, src, names.slot, loaded.plan.tables);
+        fencedAt = (await src.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
+      }
+      if (!(await waitForWritersGone(src, opts.writersTimeoutMs ?? 15_000, fencedAt))) {
+        throw new VendhubError('INTERNAL', 'write transactions on the source did not finish in time; the fence stays in place', {
+          hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split cutover` again; or `split abort` to reopen the source.',
+        });
+      }
+      phase('fence');
+      const lagAtFenceBytes = (await slotStatus(src, names.slot)).lagBytes;
+      await releaseSlot(src, names.slot);
+      const markerId = `${names.slot}:${randomBytes(6).toString('hex')}`;
+      const fenceLsn = (await src.query<{ lsn: string }>('SELECT pg_logical_emit_message(true, $1, $2)::text AS lsn', [FENCE_MESSAGE_PREFIX, markerId])).rows[0]?.lsn as string;
+      const catchUp = new AbortController();
+      const timer = setTimeout(() => catchUp.abort(), opts.catchUpTimeoutMs ?? 300_000);
+      const followed = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markerId, signal: catchUp.signal }, loaded).finally(() => clearTimeout(timer));
+      if (followed.reason !== 'fence') throw new VendhubError('INTERNAL', `the targets did not reach the fence position ${fenceLsn} (${followed.reason}); the fence stays in place`, { hint: 'Run `split cutover` again, or `split abort`.' });
+      // Nothing may have been written after the fence: such a change would be lost by the cutover.
+      const late = await changesAfter(src, names, followed.appliedLsn);
+      if (late > 0) {
+        throw new VendhubError('VERIFY_MISMATCH', `${late} changes reached the mapped tables after the fence: some writer is still writing (a superuser, or writers not stopped)`, {
+          hint: `Stop every writer${fence === 'revoke' ? ' connected as a superuser' : ''}, then run \`split cutover\` again (nothing is lost: the slot keeps those changes); or \`split abort\`.`,
+        });
+      }
+      phase('catch-up');
+      let verify: VerifyResult | undefined;
+      const sequencesSet: string[] = [];
+      if (opts.verify !== false) {
+        verify = await verifySplit(env, { ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2 });
+        phase('verify');
+        if (!verify.ok) {
+          throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the source and the targets; the fence and the slot stay', {
+            details: { verify }, hint: 'Inspect with `split verify`; `split abort` reopens the source unchanged.',
+          });
+        }
+        sequencesSet.push(...verify.sequencesSet);
+      } else {
+        for (const t of ctx.targets) await withClient(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
+        phase('sequences');
+      }
+      for (const t of ctx.targets) await withClient(ctx, t, (c) => markCutOver(c, names.slot));
+      await dropSlotAndPublicationWith(src, names);
+      phase('drop-slot');
+      const writeFreezeMs = Math.round(performance.now() - frozeAt);
+      const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.serviceConfigs[s].connection.redacted}`);
+      return { fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, sequencesSet, environment };
+    } catch (e) {
+      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+    } finally {
+      src.release();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function checkFollowing(ctx: SplitContext, src: pg.ClientBase, slot: string): Promise<void> {
+  const s = await slotStatus(src, slot);
+  if (!s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
+  for (const t of ctx.targets) {
+    const st = await withClient(ctx, t, (c) => readFollowState(c, slot));
+    if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} does not follow slot ${slot}: the copy of \`split run --follow\` did not finish`, { hint: 'Run `split abort` and start again.' });
+  }
+}
+
+/** Revokes, records what was revoked in every target (for abort), then commits the revoke. */
+async function fenceByRevoke(ctx: SplitContext, src: pg.ClientBase, slot: string, tables: Parameters<typeof revokeWrites>[1]): Promise<RevokedGrant[]> {
+  await src.query('BEGIN');
+  try {
+    const revoked = await revokeWrites(src, tables);
+    for (const t of ctx.targets) await withClient(ctx, t, async (c) => { await ensureFollowState(c); await recordFence(c, slot, revoked); });
+    await src.query('COMMIT');
+    return revoked;
+  } catch (e) {
+    await src.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+async function withClient<T>(ctx: SplitContext, t: { pool: pg.Pool; label: string }, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await connectTo(t.pool, t.label, ctx.secrets);
+  try {
+    return await fn(c);
+  } catch (e) {
+    throw wrapPgError(e, t.label, [...ctx.secrets]);
+  } finally {
+    c.release();
+  }
+}
+
+export { restoreWrites };

@@ -1,0 +1,241 @@
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { Env } from '../config/database-config.ts';
+import { wrapPgError } from '../errors/pg-errors.ts';
+import { VendhubError } from '../errors/vendhub-error.ts';
+import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
+import type { PlanFile } from '../split/plan-file.ts';
+import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import { applyBatch, type SourceTransaction } from './change-applier.ts';
+import { TransactionAssembler } from './transaction-assembler.ts';
+import { followNames } from './follow-names.ts';
+import { followPreflight } from './follow-preflight.ts';
+import { readFollowState } from './follow-state.ts';
+import { bigIntToLsn, lsnToBigInt, maxLsn } from './lsn.ts';
+import { slotStatus } from './replication-slot.ts';
+import { TableApplier } from './table-applier.ts';
+
+export interface FollowProgress {
+  readonly appliedLsn: string;
+  readonly transactions: number;
+  readonly changes: number;
+  readonly changesPerSecond: number;
+  /** pg_current_wal_lsn() - the slot's confirmed position. */
+  readonly lagBytes: number;
+  /** Age of the oldest received, not yet applied transaction (0 when caught up). */
+  readonly lagSeconds: number;
+  readonly retainedWalBytes: number;
+  readonly queuedChanges: number;
+  readonly warning?: string;
+}
+
+export interface FollowOptions {
+  readonly planFile?: PlanFile;
+  readonly slot?: string;
+  readonly signal?: AbortSignal;
+  /** Stop once the fence marker with this id (see cutover) is applied in every target. */
+  readonly stopAtMarker?: string;
+  readonly onProgress?: (p: FollowProgress) => void;
+  readonly progressIntervalMs?: number;
+  /** Changes per target transaction, at most (whole source transactions are never split). */
+  readonly batchChanges?: number;
+  /** Received, unapplied changes at which the stream is paused (backpressure). */
+  readonly maxQueuedChanges?: number;
+  /** Warn when the slot keeps more WAL than this on the source. */
+  readonly maxRetainedWalBytes?: number;
+}
+
+export interface FollowResult {
+  /** interrupted: signal; fence: stopAtMarker applied; slot-released: another process (cutover, abort) took the slot. */
+  readonly reason: 'interrupted' | 'fence' | 'slot-released';
+  readonly appliedLsn: string;
+  readonly transactions: number;
+  readonly changes: number;
+  readonly skipped: number;
+  readonly durationMs: number;
+}
+
+/**
+ * `vendhub-db split follow`: streams the source's changes from the slot of `split run --follow`
+ * and applies them to the targets until interrupted, fenced, or the slot is taken by `cutover` or
+ * `abort`. Restart-safe: it resumes from the slot and each target skips what it already applied.
+ */
+export async function followSource(env: Env, opts: FollowOptions = {}): Promise<FollowResult> {
+  const ctx = openSplitContext(env, { parallel: 2 });
+  try {
+    return await followWithContext(ctx, opts);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The follower on an open context (cutover runs it in-process). */
+export async function followWithContext(ctx: SplitContext, opts: FollowOptions, preloaded?: LoadedPlan): Promise<FollowResult> {
+  const names = followNames(opts.slot);
+  const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
+  const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+  let startAck: string;
+  try {
+    if (!preloaded) await followPreflight(src, loaded);
+    const s = await slotStatus(src, names.slot);
+    if (!s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${names.slot}`, { hint: 'Start with `vendhub-db split run --follow`.' });
+    if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${names.slot} is in use by another follower (process ${s.activePid} on the source)`, { hint: 'Stop that follower first; only one may stream from a slot.' });
+    startAck = s.confirmedFlushLsn as string;
+  } catch (e) {
+    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+  } finally {
+    src.release();
+  }
+  for (const t of ctx.targets) {
+    const c = await connectTo(t.pool, t.label, ctx.secrets);
+    try {
+      const st = await readFollowState(c, names.slot);
+      if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${names.slot}: it was not copied by \`split run --follow\``);
+    } finally {
+      c.release();
+    }
+  }
+  const appliers = new Map<string, TableApplier>();
+  const targetOf = new Map<TableApplier, TargetDatabase>();
+  for (const m of loaded.plan.tables) {
+    const a = new TableApplier(m, loaded.targetTables.get(m.service)?.get(m.targetTable)?.primaryKey ?? []);
+    appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
+    targetOf.set(a, ctx.targetFor(m.service));
+  }
+  return stream(ctx, names, opts, appliers, (a) => targetOf.get(a) as TargetDatabase, startAck);
+}
+
+function stream(
+  ctx: SplitContext, names: ReturnType<typeof followNames>, opts: FollowOptions, appliers: Map<string, TableApplier>,
+  targetOf: (a: TableApplier) => TargetDatabase, startAck: string,
+): Promise<FollowResult> {
+  const started = performance.now();
+  const batchChanges = opts.batchChanges ?? 5_000;
+  const maxQueued = opts.maxQueuedChanges ?? 50_000;
+  const service = new LogicalReplicationService({ ...ctx.source.connection.pool }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+  const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [names.publication], messages: true });
+  // The socket under the library, paused while too much is queued (the library offers no public handle).
+  // The library reports `lsn + 1` as flushed (it takes the LSN for a last byte); ours are end
+  // positions already. Without the -1 the slot would confirm one byte past a commit, and a
+  // transaction whose commit record starts exactly there would be skipped after a restart.
+  const ack = (lsn: string, ping = false) => service.acknowledge(bigIntToLsn(lsnToBigInt(lsn) - 1n), ping);
+  const socket = () => (service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
+  const queue: SourceTransaction[] = [];
+  let queued = 0;
+  let paused = false;
+  let ackLsn = startAck;
+  let appliedLsn = startAck;
+  let flushing: Promise<void> | null = null;
+  let stats = { transactions: 0, changes: 0, skipped: 0 };
+  let finished = false;
+  let lastCommit: Date | undefined;
+
+  return new Promise<FollowResult>((resolve, reject) => {
+    const timers: NodeJS.Timeout[] = [];
+    const finish = async (reason: FollowResult['reason'] | Error) => {
+      if (finished) return;
+      finished = true;
+      for (const t of timers) clearInterval(t);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // An error comes from the flush itself (or a dead stream): waiting for the flush would wait on itself.
+      if (flushing && !(reason instanceof Error)) await flushing.catch(() => {});
+      await service.destroy().catch(() => {});
+      if (reason instanceof Error) reject(reason);
+      else resolve({ reason, appliedLsn, ...stats, durationMs: Math.round(performance.now() - started) });
+    };
+    const onAbort = () => void finish('interrupted');
+    if (opts.signal?.aborted) return void finish('interrupted');
+    opts.signal?.addEventListener('abort', onAbort);
+
+    const flush = async () => {
+      while (queue.length && !finished) {
+        let n = 0;
+        let take = 0;
+        while (take < queue.length && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
+        const batch = queue.slice(0, take);
+        const r = await applyBatch(ctx, names.slot, batch, targetOf);
+        queue.splice(0, take);
+        queued -= n;
+        const last = batch[batch.length - 1] as SourceTransaction;
+        appliedLsn = maxLsn(appliedLsn, last.commitEndLsn);
+        if (last.changes.length) lastCommit = last.commitTime;
+        ackLsn = maxLsn(ackLsn, last.commitEndLsn);
+        stats = { transactions: stats.transactions + batch.length, changes: stats.changes + r.changes, skipped: stats.skipped + r.skipped };
+        await ack(ackLsn);
+        if (paused && queued < maxQueued / 2) {
+          paused = false;
+          socket()?.resume();
+        }
+        if (opts.stopAtMarker && batch.some((t) => t.markers?.includes(opts.stopAtMarker as string))) return void finish('fence');
+      }
+    };
+    const kick = () => {
+      if (flushing || finished) return;
+      flushing = flush()
+        .catch((e) => finish(e instanceof VendhubError ? new VendhubError('COPY_FAILED', `applying changes failed: ${e.message}`, { cause: e, hint: 'Fix the cause, then run `vendhub-db split follow` again: it resumes where each target stopped.' }) : e))
+        .finally(() => {
+          flushing = null;
+          if (queue.length) kick();
+        });
+    };
+    const enqueue = (tx: SourceTransaction) => {
+      queue.push(tx);
+      queued += tx.changes.length;
+      if (!paused && queued >= maxQueued) {
+        paused = true;
+        socket()?.pause();
+      }
+      kick();
+    };
+
+    const assembler = new TransactionAssembler(appliers);
+    service.on('data', (_lsn: string, msg: Pgoutput.Message) => {
+      const tx = assembler.push(msg);
+      if (tx) enqueue(tx);
+    });
+    service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
+      // Nothing received is pending: the slot may move up to the server's position (frees WAL).
+      if (!assembler.inTransaction && queue.length === 0 && !flushing) ackLsn = maxLsn(ackLsn, lsn);
+      if (shouldRespond) void ack(ackLsn);
+    });
+    service.on('error', (e: Error) => void onStreamEnd(e));
+    const onStreamEnd = async (e?: Error) => {
+      if (finished) return;
+      // Terminated by cutover/abort (they stop the slot's reader before taking it): not a failure.
+      const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets).catch(() => undefined);
+      const s = c ? await slotStatus(c, names.slot).catch(() => undefined) : undefined;
+      c?.release();
+      if (s && (!s.exists || (s.activePid !== null))) return void finish('slot-released');
+      if (s && /terminat/i.test(String(e?.message))) return void finish('slot-released');
+      await finish(wrapPgError(e ?? new Error('the replication stream ended'), ctx.source.label, [...ctx.secrets]));
+    };
+
+    let last = { at: performance.now(), changes: 0 };
+    timers.push(setInterval(() => {
+      void ack(ackLsn, true).catch(() => {});
+      if (!opts.onProgress) return;
+      void (async () => {
+        const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets).catch(() => undefined);
+        if (!c) return;
+        try {
+          const s = await slotStatus(c, names.slot);
+          const now = performance.now();
+          // Seconds behind: the oldest received, unapplied commit; with nothing received but the
+          // server still far ahead, the age of the last applied commit.
+          const oldest = queue[0]?.commitTime ?? (s.lagBytes > 1024 * 1024 ? lastCommit : undefined);
+          const maxRetained = opts.maxRetainedWalBytes ?? 1024 ** 3;
+          opts.onProgress?.({
+            appliedLsn, transactions: stats.transactions, changes: stats.changes, queuedChanges: queued,
+            changesPerSecond: Math.round(((stats.changes - last.changes) / (now - last.at)) * 1000),
+            lagBytes: s.lagBytes, lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0, retainedWalBytes: s.retainedBytes,
+            ...(s.retainedBytes > maxRetained ? { warning: `the slot ${names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on the source (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): cut over soon or abort, or the source disk fills` } : {}),
+          });
+          last = { at: now, changes: stats.changes };
+        } finally {
+          c.release();
+        }
+      })().catch(() => {});
+    }, opts.progressIntervalMs ?? 2_000));
+
+    service.subscribe(plugin, names.slot).then(() => onStreamEnd(), (e: Error) => onStreamEnd(e));
+  });
+}

@@ -1,0 +1,84 @@
+import type { Env } from '../config/database-config.ts';
+import { VendhubError } from '../errors/vendhub-error.ts';
+import { loadPlan } from '../split/load-plan.ts';
+import { runSplit, type SplitRunOptions, type SplitRunResult } from '../split/run-split.ts';
+import { connectTo, openSplitContext } from '../split/split-context.ts';
+import { followNames } from './follow-names.ts';
+import { followPreflight } from './follow-preflight.ts';
+import { initFollowState } from './follow-state.ts';
+import { createSlotAndPublication, dropSlotAndPublicationWith, type CreatedSlot } from './replication-slot.ts';
+
+export interface StartFollowResult {
+  readonly run: SplitRunResult;
+  readonly slot: string;
+  readonly publication: string;
+  /** The stream starts after this LSN; every target's follow_state starts here. */
+  readonly consistentPoint: string | undefined;
+}
+
+/**
+ * `vendhub-db split run --follow`, the copy part: checks what following needs, then creates the
+ * publication and the logical slot (right after the split's preflight) and copies from the slot's
+ * exported snapshot, and records the slot's consistent point in every target. A failure before the
+ * copy finished removes the slot and publication again. Follow with `followSource` afterwards.
+ */
+export async function startFollowSplit(env: Env, opts: SplitRunOptions & { readonly slot?: string }): Promise<StartFollowResult> {
+  const names = followNames(opts.slot);
+  if (opts.resume) {
+    throw new VendhubError('USAGE', '--follow cannot resume an interrupted copy: the slot\'s snapshot ended with the interrupted run', {
+      hint: 'Run `vendhub-db split abort`, empty the targets (drop and migrate again), then `split run --follow` anew.',
+    });
+  }
+  if (opts.skipInvalidRows) throw new VendhubError('USAGE', '--follow and --skip-invalid-rows cannot be combined: left-out rows would come back with their next change', { hint: 'Fix the rows in the source first.' });
+  const ctx = openSplitContext(env, { parallel: 1 });
+  let slot: CreatedSlot | undefined;
+  try {
+    const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    try {
+      await followPreflight(src, loaded);
+    } finally {
+      src.release();
+    }
+    let run: SplitRunResult;
+    try {
+      run = await runSplit(env, {
+        ...opts,
+        ...(opts.dryRun ? {} : {
+          snapshotProvider: async () => {
+            slot = await createSlotAndPublication(ctx, names, loaded.plan.tables);
+            return slot.snapshotId;
+          },
+        }),
+      });
+      if (run.interrupted && slot) throw new VendhubError('INTERRUPTED', 'the copy was interrupted; the slot and publication were removed', { hint: 'Empty the targets and run `split run --follow` again.' });
+    } catch (e) {
+      if (slot) {
+        await slot.close();
+        const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+        try {
+          await dropSlotAndPublicationWith(c, names);
+        } finally {
+          c.release();
+        }
+      }
+      throw e;
+    }
+    const created = slot as CreatedSlot | undefined;
+    await created?.close();
+    if (created) {
+      for (const t of ctx.targets) {
+        const c = await connectTo(t.pool, t.label, ctx.secrets);
+        try {
+          await initFollowState(c, names.slot, created.consistentPoint);
+        } finally {
+          c.release();
+        }
+      }
+    }
+    return { run, slot: names.slot, publication: names.publication, consistentPoint: created?.consistentPoint };
+  } finally {
+    await slot?.close();
+    await ctx.close();
+  }
+}

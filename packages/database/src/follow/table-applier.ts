@@ -1,0 +1,70 @@
+import type pg from 'pg';
+import { qualified, quoteIdent } from '../sql/quote.ts';
+import type { TableMapping } from '../split/split-plan.ts';
+
+/** A source row as pgoutput delivers it: text values, null, or undefined for an unchanged TOAST value. */
+export type SourceRow = Record<string, string | null | undefined>;
+
+/**
+ * Applies one source table's changes to its target table through the mapping (renamed columns,
+ * columns left to their default), idempotently by the target's primary key: insert and update
+ * are upserts, delete is by key. Values stay text and are cast by the target column's type, so
+ * enums, arrays, jsonb and timestamps arrive exactly as the source printed them.
+ */
+export class TableApplier {
+  readonly mapping: TableMapping;
+  /** [source column, target column] pairs. */
+  private readonly cols: readonly (readonly [string, string])[];
+  /** Target key columns and the source columns they come from. */
+  private readonly key: readonly (readonly [string, string])[];
+  private readonly table: string;
+
+  constructor(mapping: TableMapping, targetPrimaryKey: readonly string[]) {
+    this.mapping = mapping;
+    this.cols = mapping.columns.filter((c) => c.kind === 'column').map((c) => [c.source, c.target] as const);
+    this.key = targetPrimaryKey.map((k) => {
+      const src = this.cols.find(([, t]) => t === k);
+      if (!src) throw new Error(`${mapping.targetTable}.${k} is not fed by a source column`);
+      return [src[0], k] as const;
+    });
+    this.table = qualified(mapping.targetSchema, mapping.targetTable);
+  }
+
+  async upsert(c: pg.ClientBase, row: SourceRow): Promise<void> {
+    const present = this.cols.filter(([s]) => row[s] !== undefined);
+    // An unchanged TOAST value (undefined) is not overwritten: the target keeps its own. Such a row
+    // is only ever an update of a row the target has, so it is an UPDATE (an INSERT would need it).
+    if (present.length < this.cols.length && (await this.update(c, row, present)) > 0) return;
+    const names = present.map(([, t]) => quoteIdent(t));
+    const keyNames = new Set(this.key.map(([, t]) => t));
+    const sets = present.filter(([, t]) => !keyNames.has(t)).map(([, t]) => `${quoteIdent(t)} = EXCLUDED.${quoteIdent(t)}`);
+    const conflict = `ON CONFLICT (${this.key.map(([, t]) => quoteIdent(t)).join(', ')}) DO ${sets.length ? `UPDATE SET ${sets.join(', ')}` : 'NOTHING'}`;
+    await c.query(`INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${present.map((_, i) => `$${i + 1}`).join(', ')}) ${conflict}`,
+      present.map(([s]) => row[s] ?? null));
+  }
+
+  private async update(c: pg.ClientBase, row: SourceRow, present: readonly (readonly [string, string])[]): Promise<number> {
+    const keyNames = new Set(this.key.map(([, t]) => t));
+    const sets = present.filter(([, t]) => !keyNames.has(t));
+    if (sets.length === 0) return 1;
+    const params = [...sets.map(([s]) => row[s] ?? null), ...this.key.map(([s]) => row[s] ?? null)];
+    const r = await c.query(`UPDATE ${this.table} SET ${sets.map(([, t], i) => `${quoteIdent(t)} = $${i + 1}`).join(', ')}
+      WHERE ${this.key.map(([, t], i) => `${quoteIdent(t)} = $${sets.length + i + 1}`).join(' AND ')}`, params);
+    return r.rowCount ?? 0;
+  }
+
+  async delete(c: pg.ClientBase, keyRow: SourceRow): Promise<void> {
+    await c.query(`DELETE FROM ${this.table} WHERE ${this.key.map(([, t], i) => `${quoteIdent(t)} = $${i + 1}`).join(' AND ')}`,
+      this.key.map(([s]) => keyRow[s] ?? null));
+  }
+
+  /** True when `old` (the replica identity of an update) names another row than `row`. */
+  keyChanged(old: SourceRow | null, row: SourceRow): boolean {
+    if (!old) return false;
+    return this.key.some(([s]) => old[s] !== undefined && old[s] !== row[s]);
+  }
+
+  get targetName(): string {
+    return this.table;
+  }
+}
