@@ -385,6 +385,31 @@ describe('transactions', () => {
     }
   });
 
+  it('cached reads in a batch or a tx client, or once isClosed says so, go to the database', async () => {
+    const { url, prefix } = await freshDatabase();
+    let closed = false;
+    const c = openAuth(url, prefix, { isClosed: () => closed });
+    try {
+      const a = await c.prisma.user.create({ data: user('tr') });
+      const read = () => c.prisma.user.findUnique({ where: { id: a.id }, cache: true });
+      await read();
+      const q0 = c.counter.queries;
+      expect((await read())?.id).toBe(a.id);
+      expect(c.counter.queries).toBe(q0);
+      const [inBatch] = await c.prisma.$transaction([c.prisma.user.findUnique({ where: { id: a.id }, cache: true })]);
+      expect(inBatch?.id).toBe(a.id);
+      const inTx = await c.prisma.$transaction((tx) => tx.user.findUnique({ where: { id: a.id }, cache: true }));
+      expect(inTx?.id).toBe(a.id);
+      const q1 = c.counter.queries;
+      expect(q1).toBeGreaterThanOrEqual(q0 + 2);
+      closed = true;
+      expect((await read())?.id).toBe(a.id);
+      expect(c.counter.queries).toBe(q1 + 1);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('batch: commit invalidates, rollback does not', async () => {
     const { url, prefix } = await freshDatabase();
     const c = openAuth(url, prefix);

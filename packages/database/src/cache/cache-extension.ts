@@ -5,6 +5,7 @@ import { CacheKeys } from './cache-keys.ts';
 import type { CacheStats } from './cache-metrics.ts';
 import { checkModelNames, readOption, resolveCacheOptions, writeTags, type CacheExtensionOptions, type ReadCacheOption, type ResolvedCacheOptions } from './cache-options.ts';
 import type { CachedModelMethods } from './cached-model-methods.ts';
+import { cachedReadMethods } from './cached-read-methods.ts';
 import { canonicalArgs } from './canonical-args.ts';
 import { DependencyPlanner, type WriteEvent } from './dependency-planner.ts';
 import { inlineSchemaOf, transactionIdOfClient, transactionOf } from './prisma-internals.ts';
@@ -173,8 +174,9 @@ export function createCacheExtension(options: CacheExtensionOptions) {
       // `$transaction` is replaced at run time but typed as `{}` so the client keeps Prisma's own
       // (overloaded, generic) `$transaction` type.
       client: { $cache: handle, ...(transactionOverride as {}) },
-      // Types only (see CachedModelMethods): adds `cache` to the model methods' arguments.
-      model: { $allModels: {} as CachedModelMethods },
+      // The reads run here, outside Prisma's query pipeline (see cached-read-methods.ts); the types
+      // (CachedModelMethods) add `cache` to every model method's arguments, writes included.
+      model: { $allModels: cachedReadMethods({ cache, readSpec, isClosed: options.isClosed }) as unknown as CachedModelMethods },
       query: { $allModels: { $allOperations: onOperation } },
     });
   });

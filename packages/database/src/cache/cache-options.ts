@@ -72,6 +72,11 @@ export interface CacheExtensionOptions {
   readonly pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   /** Told about every Redis error or encoding failure (they are counted and never thrown). */
   readonly onError?: (error: Error) => void;
+  /**
+   * True once the client is closed. Checked before a cached read answers from Redis; a closed client's
+   * read goes to Prisma instead, whose pipeline refuses it (the lifecycle extension's CLIENT_CLOSED).
+   */
+  readonly isClosed?: () => boolean;
 }
 
 export interface ResolvedCacheOptions {

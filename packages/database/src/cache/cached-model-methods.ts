@@ -7,9 +7,9 @@ type Read<T, A, F extends ReadOp> = Prisma.PrismaPromise<Prisma.Result<T, A, F>>
 type ReadOp = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow' | 'findMany' | 'count';
 
 /**
- * Types only: the model methods as they are, plus the `cache` argument. The extension declares
- * them so TypeScript accepts `cache`; at run time the model component is empty and Prisma's own
- * methods run, the query component reading and stripping `cache`.
+ * The types of the model methods as they are, plus the `cache` argument. At run time the read
+ * methods are those of cached-read-methods.ts; the writes stay Prisma's own, the query component
+ * reading and stripping `cache`.
  */
 export type CachedModelMethods = {
   findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & R>): Read<T, A, 'findUnique'>;
