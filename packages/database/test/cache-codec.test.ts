@@ -80,6 +80,18 @@ describe('value codec', () => {
     expect(b.list[0]!.a).toBe(1);
   });
 
+  it('keeps a Json member named __proto__ a member, with tagged values under it revived', () => {
+    const value = JSON.parse('{"meta":{"__proto__":{"polluted":true,"at":null},"list":[{"__proto__":1}]}}') as Record<string, unknown>;
+    ((value.meta as Record<string, Record<string, unknown>>)['__proto__'] as Record<string, unknown>).at = new Date(5);
+    const back = decodeValue(encodeValue(value)) as { meta: Record<string, unknown> };
+    expect(Object.getPrototypeOf(back.meta)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const inner = Object.getOwnPropertyDescriptor(back.meta, '__proto__')?.value as { polluted: boolean; at: Date };
+    expect(inner.polluted).toBe(true);
+    expect(inner.at).toEqual(new Date(5));
+    expect(Object.keys(back.meta)).toEqual(['__proto__', 'list']);
+  });
+
   it('refuses values it cannot represent instead of storing something else', () => {
     expect(() => encodeValue({ m: new Map() })).toThrow(/Map/);
     expect(() => encodeValue({ f: () => 1 })).toThrow(/function/);

@@ -48,6 +48,16 @@ describe('service clients come with the Redis cache', () => {
     }
   });
 
+  it('$cache.health() right after the client is created waits for the connection instead of reporting down', async () => {
+    const machines = createMachinesClient({ env: { DATABASE_URL: db.url, REDIS_URL }, cache: { keyPrefix } });
+    try {
+      expect(await machines.$cache.health()).toMatchObject({ enabled: true, status: 'ok', circuit: 'closed' });
+      expect(machines.$cache.stats().redisErrors).toBe(0);
+    } finally {
+      await machines.close();
+    }
+  });
+
   it('REDIS_URL unset: the cache is off, says so, and queries still work', async () => {
     const machines = createMachinesClient({ env: { DATABASE_URL: db.url } });
     try {

@@ -37,6 +37,9 @@ const ROW_RESULTS = new Set(['create', 'update', 'upsert', 'delete']);
 
 type QueryParams = ModelQueryOptionsCbArgs;
 
+/** Distinct reads whose keys are kept computed (about 0.5 kB each). */
+const PLACEMENTS_KEPT = 10_000;
+
 /**
  * A Prisma Client extension that caches opted-in reads in Redis and invalidates them on writes.
  * Works on any generated client. Reads opt in with `cache: true | { ttl, swr, tags }`; writes
@@ -86,17 +89,27 @@ export function createCacheExtension(options: CacheExtensionOptions) {
     const parentTransaction = (client as unknown as { $transaction: (...a: unknown[]) => Promise<unknown> }).$transaction;
     const late = lateInvalidation(cache, opts.lateInvalidationMs);
 
+    // Where a read's entry lives and what it depends on, by its canonical text: computed once per
+    // distinct read, not on every hit. Bounded; the oldest go first.
+    const placements = new Map<string, Pick<ReadSpec, 'entryKey' | 'leaseKey' | 'genKeys'>>();
     const readSpec = (model: string, operation: string, args: Record<string, unknown>, o: ReadOptionObject | undefined): ReadSpec | undefined => {
       const policy = opts.models[model];
       if (o === undefined || policy?.enabled === false) return undefined;
       const canonical = canonicalArgs(args);
       if (canonical === undefined) return undefined;
-      const tags = [...new Set(o.tags ?? [])].sort();
-      const entryKey = keys.entry(version, model, operation, tags.length === 0 ? canonical : `${canonical}|${JSON.stringify(tags)}`);
+      const memo = `${model}:${operation}:${o.tags === undefined ? '' : JSON.stringify(o.tags)}:${canonical}`;
+      let placed = placements.get(memo);
+      if (placed === undefined) {
+        const tags = [...new Set(o.tags ?? [])].sort();
+        const entryKey = keys.entry(version, model, operation, tags.length === 0 ? canonical : `${canonical}|${JSON.stringify(tags)}`);
+        placed = { entryKey, leaseKey: keys.lease(entryKey), genKeys: planner.readKeys(model, operation, args, tags) };
+        if (placements.size >= PLACEMENTS_KEPT) placements.delete(placements.keys().next().value as string);
+        placements.set(memo, placed);
+      }
       return {
-        entryKey,
-        leaseKey: keys.lease(entryKey),
-        genKeys: planner.readKeys(model, operation, args, tags),
+        entryKey: placed.entryKey,
+        leaseKey: placed.leaseKey,
+        genKeys: placed.genKeys,
         ttlMs: (o.ttl ?? policy?.ttl ?? opts.ttlMs / 1000) * 1000,
         swrMs: (o.swr ?? policy?.swr ?? opts.swrMs / 1000) * 1000,
       };

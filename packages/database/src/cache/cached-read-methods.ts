@@ -42,38 +42,73 @@ export function cachedReadMethods(ctx: CachedReadContext): Record<string, (this:
         o = readOption(opt, `${model}.${operation}`);
       } catch (e) {
         // Rejected when awaited, as a query's errors are, not thrown at the call.
-        const refuse = () => Promise.reject(e);
-        return lazyPrismaPromise(refuse, refuse);
+        return new CachedRead(ctx, below, operation, rest, undefined, e);
       }
       // Inside an interactive transaction (a `tx` client) a read must see the transaction's own writes.
       const spec = o === undefined || !ctx.cache.enabled || transactionIdOfClient($parent) !== undefined ? undefined : ctx.readSpec(model, operation, rest, o);
       if (spec === undefined) return below[operation]!(rest);
-      // A PrismaPromise is a thenable that starts its query when awaited.
-      const load = () => below[operation]!(rest) as Promise<unknown>;
-      return lazyPrismaPromise(() => (ctx.isClosed?.() ? load() : ctx.cache.read(spec, load)), load);
+      return new CachedRead(ctx, below, operation, rest, spec, undefined);
     };
   }
   return methods;
 }
 
 /**
- * A PrismaPromise that runs `run` when awaited (Prisma's are lazy too). In a batch
+ * A PrismaPromise for a cached read: runs when awaited (Prisma's are lazy too). In a batch
  * `$transaction([...])` Prisma calls `requestTransaction` instead: that read goes to the database,
- * as reads inside transactions never use the cache.
+ * as reads inside transactions never use the cache. A class rather than closures: a cache hit
+ * allocates one object and creates no functions.
  */
-function lazyPrismaPromise(run: () => Promise<unknown>, uncached: () => PrismaPromiseLike) {
-  let started: Promise<unknown> | undefined;
-  const start = () => (started ??= run());
-  return {
-    then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => start().then(ok, fail),
-    catch: (fail?: (e: unknown) => unknown) => start().catch(fail),
-    finally: (f?: () => void) => start().finally(f),
-    requestTransaction(transaction: unknown) {
-      const inner = uncached();
-      return inner.requestTransaction ? inner.requestTransaction(transaction) : inner;
-    },
-    [Symbol.toStringTag]: 'PrismaPromise',
-  };
+class CachedRead implements PromiseLike<unknown> {
+  readonly #ctx: CachedReadContext;
+  readonly #below: Delegate;
+  readonly #operation: string;
+  readonly #args: Record<string, unknown>;
+  readonly #spec: ReadSpec | undefined;
+  readonly #error: unknown;
+  #started: Promise<unknown> | undefined;
+
+  constructor(ctx: CachedReadContext, below: Delegate, operation: string, args: Record<string, unknown>, spec: ReadSpec | undefined, error: unknown) {
+    this.#ctx = ctx;
+    this.#below = below;
+    this.#operation = operation;
+    this.#args = args;
+    this.#spec = spec;
+    this.#error = error;
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'PrismaPromise';
+  }
+
+  then<A = unknown, B = never>(ok?: ((v: unknown) => A | PromiseLike<A>) | null, fail?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.#start().then(ok, fail);
+  }
+
+  catch<B = never>(fail?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<unknown> {
+    return this.#start().catch(fail);
+  }
+
+  finally(f?: (() => void) | null): Promise<unknown> {
+    return this.#start().finally(f);
+  }
+
+  requestTransaction(transaction: unknown): PromiseLike<unknown> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    const inner = this.#below[this.#operation]!(this.#args);
+    return inner.requestTransaction ? inner.requestTransaction(transaction) : inner;
+  }
+
+  #start(): Promise<unknown> {
+    if (this.#started) return this.#started;
+    if (this.#error !== undefined) return (this.#started = Promise.reject(this.#error));
+    const load = this.#load.bind(this);
+    return (this.#started = this.#ctx.isClosed?.() || this.#spec === undefined ? load() : this.#ctx.cache.read(this.#spec, load));
+  }
+
+  #load(): Promise<unknown> {
+    return this.#below[this.#operation]!(this.#args) as Promise<unknown>;
+  }
 }
 
 const delegateNames = new Map<string, string>();

@@ -38,6 +38,10 @@ local t = redis.call('TIME')
 for i = 2, #KEYS do redis.call('SET', KEYS[i], fresh(KEYS[1], t), 'PX', ARGV[1]) end
 return #KEYS - 1`;
 
+function toLookup(values: (string | null)[]): CacheLookup {
+  return { entry: values[0] ?? null, gens: values.slice(1) };
+}
+
 interface Script {
   readonly body: string;
   readonly sha: string;
@@ -61,9 +65,8 @@ export class RedisCacheStore implements CacheStore {
     this.#redis = redis;
   }
 
-  async lookup(entryKey: string, genKeys: readonly string[]): Promise<CacheLookup> {
-    const values = await this.#redis.mget(entryKey, ...genKeys);
-    return { entry: values[0] ?? null, gens: values.slice(1) };
+  lookup(entryKey: string, genKeys: readonly string[]): Promise<CacheLookup> {
+    return this.#redis.mget([entryKey, ...genKeys]).then(toLookup);
   }
 
   async lease(req: LeaseRequest): Promise<LeaseResult> {
@@ -84,6 +87,19 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async ping(): Promise<void> {
+    // Right after start the connection may still be opening (and, without an offline queue, a
+    // command would fail at once): wait for it, bounded by the caller's timeout like any call.
+    const r = this.#redis as Partial<Pick<Redis, 'status' | 'once' | 'off'>>;
+    if (r.status === 'connecting' || r.status === 'connect' || r.status === 'reconnecting') {
+      await new Promise<void>((resolve) => {
+        const ready = () => resolve();
+        r.once?.('ready', ready);
+        setTimeout(() => {
+          r.off?.('ready', ready);
+          resolve();
+        }, 1_000).unref();
+      });
+    }
     await this.#redis.ping();
   }
 

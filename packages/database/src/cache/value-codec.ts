@@ -26,8 +26,13 @@ export function encodeValue(value: unknown): string {
 
 /** Inverse of `encodeValue`. Every call returns fresh objects: callers may mutate what they get. */
 export function decodeValue(text: string): unknown {
-  return fromJson(JSON.parse(text));
+  // A payload without tags is plain JSON; otherwise the parsed tree (fresh, nobody else holds it)
+  // has its tagged members replaced where they are, without copying the untagged rest.
+  const json: unknown = JSON.parse(text);
+  return text.includes(TAG_TEXT) ? revive(json) : json;
 }
+
+const TAG_TEXT = '"$$t"';
 
 function toJson(value: unknown): unknown {
   switch (typeof value) {
@@ -60,18 +65,33 @@ function objectToJson(value: object): unknown {
     throw new UnencodableValueError(`an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'an unknown class'}`);
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = toJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) setOwn(out, key, toJson((value as Record<string, unknown>)[key]));
   return Object.prototype.hasOwnProperty.call(value, TAG) ? { [TAG]: 'o', v: out } : out;
 }
 
-function fromJson(json: unknown): unknown {
+/** Revives tagged members of a freshly parsed tree in place; returns the (possibly replaced) root. */
+function revive(json: unknown): unknown {
   if (json === null || typeof json !== 'object') return json;
-  if (Array.isArray(json)) return json.map(fromJson);
-  const tag = (json as Tagged)[TAG];
-  if (tag !== undefined) return fromTagged(json as Tagged);
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(json)) out[key] = fromJson((json as Record<string, unknown>)[key]);
-  return out;
+  if (Array.isArray(json)) {
+    for (let i = 0; i < json.length; i++) {
+      const v: unknown = json[i];
+      if (v !== null && typeof v === 'object') json[i] = revive(v);
+    }
+    return json;
+  }
+  if ((json as Tagged)[TAG] !== undefined) return fromTagged(json as Tagged);
+  const o = json as Record<string, unknown>;
+  for (const key in o) {
+    const v = o[key];
+    if (v !== null && typeof v === 'object') setOwn(o, key, revive(v));
+  }
+  return o;
+}
+
+/** `o[key] = v`, except that a JSON member named `__proto__` stays a member (never the prototype). */
+function setOwn(o: Record<string, unknown>, key: string, v: unknown): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[key] = v;
 }
 
 function fromTagged({ [TAG]: tag, v }: Tagged): unknown {
@@ -92,8 +112,11 @@ function fromTagged({ [TAG]: tag, v }: Tagged): unknown {
       return undefined;
     case 'o': {
       // An escaped user object: its own keys are plain (not tags), its values are encoded as usual.
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(v as object)) out[key] = fromJson((v as Record<string, unknown>)[key]);
+      const out = v as Record<string, unknown>;
+      for (const key in out) {
+        const x = out[key];
+        if (x !== null && typeof x === 'object') setOwn(out, key, revive(x));
+      }
       return out;
     }
     default:
