@@ -17,6 +17,7 @@ import { PrismaClient } from '../src/generated/auth/client.ts';
 import { createCacheExtension } from '../src/cache/index.ts';
 import { loadServiceConfig } from '../src/config/database-config.ts';
 import { migrateService } from '../src/migrate/migrate-service.ts';
+import { dropRedisKeys } from '../test/helpers/redis-keys.ts';
 import { adminQuery, urlFor } from '../test/helpers/pg.ts';
 
 const { values: args } = parseArgs({
@@ -198,12 +199,7 @@ async function main(): Promise<void> {
     await minimalBase.$disconnect();
     await base.$disconnect();
     await pool.end();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await dropRedisKeys(redis, [prefix]);
     await redis.quit();
     await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
   }

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,31 +6,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PrismaClient as AuthClient } from '../src/generated/auth/client.ts';
 import { createCacheExtension, type CacheExtensionOptions } from '../src/cache/index.ts';
-import { loadServiceConfig } from '../src/config/database-config.ts';
-import { migrateService } from '../src/migrate/migrate-service.ts';
-import { adminQuery, createTestDatabase, urlFor, type TestDatabase } from './helpers/pg.ts';
+import { cacheTestDatabases } from './helpers/cache.ts';
 
-let template: TestDatabase;
-const databases: string[] = [];
-
-beforeAll(async () => {
-  template = await createTestDatabase('cachefaulttpl');
-  await migrateService(loadServiceConfig('auth', { DATABASE_URL: template.url }));
-});
-afterAll(async () => {
-  await Promise.all(databases.map((d) => adminQuery(`DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`)));
-  await template.drop();
-});
-
-async function freshDatabase(): Promise<{ url: string; prefix: string }> {
-  const name = `vh_cachefault_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${template.name}"`);
-  databases.push(name);
-  return { url: urlFor(name), prefix: `test:${name}:` };
-}
+const { fresh: freshDatabase } = cacheTestDatabases('cachefault', ['auth']);
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -1,52 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PrismaClient as AuthClient } from '../src/generated/auth/client.ts';
 import { PrismaClient as InventoryClient } from '../src/generated/inventory/client.ts';
 import { PrismaClient as MachinesClient } from '../src/generated/machines/client.ts';
 import { createCacheExtension, type CacheExtensionOptions } from '../src/cache/index.ts';
-import { loadServiceConfig } from '../src/config/database-config.ts';
-import { migrateService } from '../src/migrate/migrate-service.ts';
-import { adminQuery, createTestDatabase, urlFor, type TestDatabase } from './helpers/pg.ts';
+import { cacheTestDatabases, REDIS_URL } from './helpers/cache.ts';
 
 // Each test gets its own database (a copy of a migrated template) and its own Redis key prefix.
-// (The setup is repeated in each cache test file: only test/cache*.test.ts files are ours to add.)
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-let template: TestDatabase;
-const databases: string[] = [];
-
-beforeAll(async () => {
-  template = await createTestDatabase('cachetpl');
-  for (const s of ['auth', 'machines', 'inventory'] as const) await migrateService(loadServiceConfig(s, { DATABASE_URL: template.url }));
-});
-afterAll(async () => {
-  await dropKeys(databases.map((d) => `test:${d}:`));
-  await Promise.all(databases.map((d) => adminQuery(`DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`)));
-  await template.drop();
-});
-
-/** Removes what the tests wrote to the shared Redis (generation keys outlive the test by a day). */
-async function dropKeys(prefixes: string[]): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  for (const prefix of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
-  await redis.quit();
-}
-
-async function freshDatabase(): Promise<{ url: string; prefix: string }> {
-  const name = `vh_cacheinv_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${template.name}"`);
-  databases.push(name);
-  return { url: urlFor(name), prefix: `test:${name}:` };
-}
+const { fresh: freshDatabase } = cacheTestDatabases('cacheinv', ['auth', 'machines', 'inventory']);
 
 type Opts = Partial<CacheExtensionOptions>;
 // These tests are about what is cached and invalidated, not about timeouts (cache-faults covers

@@ -58,3 +58,30 @@ export async function releaseSnapshotClient(c: pg.PoolClient, failed: boolean): 
   await c.query('COMMIT').catch(() => {});
   c.release();
 }
+
+/** A snapshot exported by a transaction that stays open (and idle) until `close()`. */
+export interface HeldSnapshot {
+  readonly id: string;
+  close(): Promise<void>;
+}
+
+/** Exports the current instant of one database and holds it, for other sessions to import. */
+export async function holdSnapshot(pool: pg.Pool, label: string, secrets: readonly string[]): Promise<HeldSnapshot> {
+  const c = await connectTo(pool, label, secrets);
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const id = (await c.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
+    let closed = false;
+    return {
+      id,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await releaseSnapshotClient(c, false);
+      },
+    };
+  } catch (e) {
+    c.release(true);
+    throw e;
+  }
+}

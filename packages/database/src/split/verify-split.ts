@@ -9,7 +9,7 @@ import { CANONICAL_SESSION, hashSides, keyCollation, rangeMedianSql, rangeRowsSq
 import { syncSequences } from './sequences.ts';
 import { exportSnapshot, releaseSnapshotClient } from './snapshot.ts';
 import { checkSoftReferences, type SoftReferenceResult } from './soft-reference-check.ts';
-import { connectTo, openSplitContext, type SplitContext } from './split-context.ts';
+import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { TableMapping } from './split-plan.ts';
 import { preflightFilters } from './preflight.ts';
@@ -49,6 +49,15 @@ export interface VerifyOptions {
   /** Rows left out by --skip-invalid-rows in the run are left out of the comparison too. */
   readonly skipInvalidRows?: boolean;
   readonly onEvent?: SplitListener;
+  /**
+   * Compare one fixed instant instead of the live databases: a snapshot exported on the source and
+   * one per target database (keyed by `TargetDatabase.key`), each held open by its exporter until
+   * verify returns. `cutover --verify after-switch` passes those it took at the fence, so the
+   * services may already write to the targets (and a rollback stream to the source) meanwhile.
+   */
+  readonly snapshots?: { readonly source: string; readonly targets: ReadonlyMap<string, string> };
+  /** Set target sequences past the copied maximum (default true; off when the targets are live). */
+  readonly setSequences?: boolean;
 }
 
 const PINPOINT_ROWS = 2_000;
@@ -67,7 +76,7 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
     const filters = opts.skipInvalidRows ? await preflightFilters(ctx, loaded) : new Map<string, readonly string[]>();
     emit({ type: 'phase', phase: 'verify', message: `comparing ${loaded.plan.tables.length} tables` });
-    const snapshot = await exportSnapshot(ctx);
+    const snapshot = await exportSnapshot(ctx, opts.snapshots?.source);
     const jobs: { t: TableMapping; range: KeyRange; sides: { source: SideSql; target: SideSql } }[] = [];
     try {
       for (const t of loaded.plan.tables) {
@@ -91,7 +100,8 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
             const job = jobs[next++] as (typeof jobs)[number];
             const acc = perTable.get(job.t.model) as NonNullable<ReturnType<typeof perTable.get>>;
             const t0 = performance.now();
-            const tgt = await connectTo(ctx.targetFor(job.t.service).pool, ctx.targetFor(job.t.service).label, ctx.secrets);
+            const tgt = await openTarget(ctx, ctx.targetFor(job.t.service), opts.snapshots?.targets);
+            let tgtFailed = false;
             try {
               await tgt.query(CANONICAL_SESSION);
               const hasKey = job.t.sourceKey !== undefined && job.t.targetKey !== undefined;
@@ -107,9 +117,10 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
               }
             } catch (e) {
               failed = true;
+              tgtFailed = true;
               throw wrapPgError(e, `verify of ${job.t.model}`, [...ctx.secrets]);
             } finally {
-              tgt.release();
+              await releaseSnapshotClient(tgt, tgtFailed);
               acc.ms += performance.now() - t0;
             }
           }
@@ -128,7 +139,7 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
       });
       const softReferences = await checkSoftReferences(ctx, loaded.plan);
       const sequencesSet: string[] = [];
-      for (const target of ctx.targets) {
+      if (opts.setSequences !== false) for (const target of ctx.targets) {
         const c = await connectTo(target.pool, target.label, ctx.secrets);
         try {
           sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
@@ -142,6 +153,20 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
     }
   } finally {
     await ctx.close();
+  }
+}
+
+/** A target connection, inside the given snapshot of its database when there is one (released with releaseSnapshotClient). */
+async function openTarget(ctx: SplitContext, target: TargetDatabase, snapshots: ReadonlyMap<string, string> | undefined): Promise<pg.PoolClient> {
+  const c = await connectTo(target.pool, target.label, ctx.secrets);
+  const id = snapshots?.get(target.key);
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    if (id !== undefined) await c.query(`SET TRANSACTION SNAPSHOT '${id.replace(/'/g, "''")}'`);
+    return c;
+  } catch (e) {
+    c.release(true);
+    throw wrapPgError(e, target.label, [...ctx.secrets]);
   }
 }
 
