@@ -23,5 +23,6 @@ export { migrateService, type MigrateResult } from './migrate/migrate-service.ts
 export { migrationStatus, type MigrationStatus } from './migrate/migration-status.ts';
 export { driftCheck, type DriftReport } from './migrate/drift.ts';
 export { provisionRoles, type RoleResult } from './roles/provision-roles.ts';
+export { prometheusText, type CacheStats, type CacheHealth } from './cache/index.ts';
 export { VendhubError, type ErrorCode } from './errors/vendhub-error.ts';
 export { EXIT } from './errors/exit-codes.ts';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryClient } from '../src/clients/inventory.client.ts';
 import { createMachinesClient } from '../src/clients/machines.client.ts';
+import { prometheusText } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { migrateAll } from './helpers/topology.ts';
 
@@ -42,6 +43,17 @@ describe('service clients come with the Redis cache', () => {
       const h = await inventory.health();
       expect(h.cache.status).toBe('ok');
       expect(inventory.$cache.stats().pool?.total).toBeGreaterThan(0);
+
+      // The same numbers for a /metrics endpoint, one series per service.
+      const text = prometheusText([machines.$cache.stats(), inventory.$cache.stats()]);
+      expect(text).toContain('# TYPE vendhub_cache_hits_total counter');
+      expect(text).toContain(`vendhub_cache_hits_total{service="machines"} ${machines.$cache.stats().hits}`);
+      expect(text).toContain('vendhub_cache_circuit_state{service="inventory",state="closed"} 1');
+      expect(text).toContain('vendhub_cache_circuit_state{service="inventory",state="open"} 0');
+      expect(text).toMatch(/^vendhub_cache_pool_connections\{service="inventory",state="total"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^vendhub_cache_pool_waiting\{service="machines"\} 0$/m);
+      // Every sample line is `name{labels} number`.
+      for (const line of text.trim().split('\n').filter((l) => !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+\{[^}]*\} -?\d+(\.\d+)?$/);
     } finally {
       await machines.close();
       await inventory.close();

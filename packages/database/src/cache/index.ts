@@ -1,6 +1,7 @@
 export { createCacheExtension, type CacheHandle } from './cache-extension.ts';
 export type { CacheExtensionOptions, ModelCachePolicy, ReadCacheOption, WriteCacheOption } from './cache-options.ts';
 export type { CacheStats, CacheCounters } from './cache-metrics.ts';
+export { prometheusText } from './prometheus.ts';
 export type { CacheHealth } from './query-cache.ts';
 export type { CacheStore, CacheLookup, LeaseRequest, LeaseResult, FillRequest } from './cache-store.ts';
 export type { WriteEvent } from './dependency-planner.ts';
