@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { PrismaClient as AuthClient } from '../src/generated/auth/client.ts';
 import { PrismaClient as InventoryClient } from '../src/generated/inventory/client.ts';
 import { PrismaClient as MachinesClient } from '../src/generated/machines/client.ts';
-import { createCacheExtension, type CacheExtensionOptions } from '../src/cache/index.ts';
+import { createCacheExtension, RedisCacheStore, type CacheExtensionOptions, type CacheStore } from '../src/cache/index.ts';
 import { cacheTestDatabases, REDIS_URL } from './helpers/cache.ts';
 
 // Each test gets its own database (a copy of a migrated template) and its own Redis key prefix.
@@ -253,6 +253,48 @@ describe('writes invalidate', () => {
     } finally {
       await inventory.close();
       await machines.close();
+    }
+  });
+
+  it('undelivered invalidations that overflow (or a failing rule) flush every service, tags crossing services included', async () => {
+    const { url, prefix } = await freshDatabase();
+    // The inventory cache talks to the real Redis through a store whose bumps can be made to fail.
+    const redis = new Redis(REDIS_URL);
+    const real = new RedisCacheStore(redis);
+    let bumpsFail = false;
+    const store: CacheStore = {
+      lookup: (e, g) => real.lookup(e, g),
+      lease: (r) => real.lease(r),
+      fill: (r) => real.fill(r),
+      ping: () => real.ping(),
+      bump: (seq, keys, ttl) => (bumpsFail ? Promise.reject(new Error('injected: bump not delivered')) : real.bump(seq, keys, ttl)),
+    };
+    const inventory = openInventory(url, prefix, {
+      store, maxPendingInvalidations: 2, circuit: { failureThreshold: 1_000, openMs: 10 },
+      models: { MachineInventory: { invalidates: ({ rows }) => rows?.map((r) => `machine:${String(r.machineId)}:inventory`) ?? [] } },
+    });
+    const machines = openMachines(url, prefix);
+    try {
+      const m = await machines.prisma.machine.create({ data: { code: 'M1', serialNumber: 'S1', type: 'snack', name: 'Lobby' } });
+      const item = await inventory.prisma.inventoryItem.create({ data: { name: 'Cola', sku: 'COLA', unit: 'PCS', category: 'drinks' } });
+      const read = () => machines.prisma.machine.findUnique({ where: { id: m.id }, cache: { tags: [`machine:${m.id}:inventory`] } });
+      await read();
+      await settled(machines);
+
+      // The write's tag (and more than maxPendingInvalidations keys) cannot be delivered: the
+      // pending set collapses into the epoch, which must still reach the machines read.
+      bumpsFail = true;
+      await inventory.prisma.machineInventory.create({ data: { machineId: m.id, itemId: item.id, quantity: 5 } });
+      expect(inventory.prisma.$cache.stats().pendingInvalidations).toBe(1);
+      bumpsFail = false;
+      expect(await inventory.prisma.$cache.health()).toMatchObject({ status: 'ok', pendingInvalidations: 0 });
+      const before = machines.counter.queries;
+      await read();
+      expect(machines.counter.queries, 'the machines read tagged by the lost invalidation is flushed').toBe(before + 1);
+    } finally {
+      await inventory.close();
+      await machines.close();
+      redis.disconnect();
     }
   });
 

@@ -122,7 +122,7 @@ export function createCacheExtension(options: CacheExtensionOptions) {
         try {
           tags.push(...rule({ model, operation, args, rows: rowsOf(operation, args, result) } satisfies WriteEvent));
         } catch (e) {
-          // A broken rule must not fail a committed write: flush the whole service instead.
+          // A broken rule must not fail a committed write: flush every cached read instead (its tags may cross services).
           opts.onError?.(e instanceof Error ? e : new Error(String(e)));
           return [...planner.writeKeys(model, operation, args, result, tags), keys.epoch];
         }

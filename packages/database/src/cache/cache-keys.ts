@@ -7,7 +7,9 @@ import { digest } from './canonical-args.ts';
  * service can invalidate a tagged read in another.
  *
  *   <prefix>seq                              sequence for fresh generation values
- *   <prefix><service>:epoch                  bumped only when undelivered invalidations overflowed
+ *   <prefix>epoch                            bumped only when undelivered invalidations overflowed (or an
+ *                                            invalidation rule failed): every service's reads depend on it,
+ *                                            as the lost keys may include tags that cross services
  *   <prefix><service>:g:<Model>              any write to the model (lists, counts, related reads)
  *   <prefix><service>:u:<Model>              writes whose rows are unknown (updateMany...): all unique reads
  *   <prefix><service>:r:<Model>:<key>=<v>    one row, by one of its unique keys
@@ -25,7 +27,7 @@ export class CacheKeys {
     this.#prefix = prefix;
     this.#service = `${prefix}${service}:`;
     this.seq = `${prefix}seq`;
-    this.epoch = `${this.#service}epoch`;
+    this.epoch = `${prefix}epoch`;
   }
 
   list(model: string): string {

@@ -25,7 +25,7 @@ const UPDATES = new Set(['update', 'updateMany', 'updateManyAndReturn', 'upsert'
  * Reads: findUnique/findUniqueOrThrow by a unique key depend on that row's key and on the model's
  * "rows unknown" key; every other read depends on the model's list key. Both also depend on the list
  * key of every model reached through a relation anywhere in the arguments (include, select, relation
- * filters), on their tags, and on the service epoch.
+ * filters), on their tags, and on the epoch (shared by all services).
  *
  * Writes bump the model's list key, and either the row keys of every unique key of the rows written
  * (when the write's pre- and post-images are both known from its `where` and its result) or the
