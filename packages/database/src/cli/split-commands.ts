@@ -79,7 +79,21 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .action((o: { scale: string; seed: string; topology: string; parallel: string; reportDir?: string }) => r.run(async () => (await import('./commands/demo.ts')).demoCommand(o, r.ctx()))());
 }
 
-/** `split follow|cutover|abort`: the near-zero-downtime path (src/follow). */
+/** Runs a long-running command with Ctrl-C / SIGTERM turned into its abort signal. */
+async function untilSignal(run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await run(ac.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** `split follow|cutover|abort` and the rollback window: the near-zero-downtime path (src/follow). */
 function registerFollowCommands(split: Command, r: Registrar): void {
   type O = import('./commands/follow.ts').FollowCliOptions;
   const slotOpt = (c: Command) => c.option('--slot <name>', 'replication slot name (publication <name>_pub)', 'vendhub_split').option('--plan <file>', 'plan file (JSON), the same as for `split run`');
@@ -88,18 +102,7 @@ function registerFollowCommands(split: Command, r: Registrar): void {
     .option('--max-retained-wal <mb>', 'warn when the slot keeps more WAL than this on the source', '1024')
     .option('--no-progress', 'no lag/throughput lines')
     .addOption(r.jsonOpt())
-    .action(async (o: O) => {
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      try {
-        await r.run(async () => (await import('./commands/follow.ts')).splitFollowCommand(o, r.ctx(), ac.signal))();
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    });
+    .action((o: O) => untilSignal((signal) => r.run(async () => (await import('./commands/follow.ts')).splitFollowCommand(o, r.ctx(), signal))()));
   slotOpt(split.command('cutover'))
     .description('fence writes on the source, apply up to the fence, verify, set sequences, drop slot and publication; prints the write-freeze window and each service\'s URL')
     .option('--wait-for-writers-stopped', 'do not revoke write grants: the operator has stopped every writer (wait until no write transaction is open)')
@@ -107,10 +110,38 @@ function registerFollowCommands(split: Command, r: Registrar): void {
     .option('--catch-up-timeout <s>', 'wait this long for the targets to reach the fence', '300')
     .option('--no-verify', 'skip verify inside the freeze (sequences are still set)')
     .option('--parallel <n>', 'connections per side for verify', '2')
+    .option('--rollback-window', 'afterwards keep the monolith in sync from the targets (a slot on each target database; needs wal_level=logical and REPLICATION there): run `split follow-back`, then `split rollback` or `split end-rollback-window`')
     .addOption(r.jsonOpt())
     .action((o: O) => r.run(async () => (await import('./commands/follow.ts')).splitCutoverCommand(o, r.ctx()))());
   slotOpt(split.command('abort'))
-    .description('stop following: drop slot and publication, restore write grants a cutover fence revoked; the source is as before')
+    .description('stop following: drop slot and publication, restore write grants a cutover fence revoked; the source is as before (refused while a rollback window is open)')
     .addOption(r.jsonOpt())
     .action((o: O) => r.run(async () => (await import('./commands/follow.ts')).splitAbortCommand(o, r.ctx()))());
+  registerRollbackCommands(split, r);
+}
+
+/** `split follow-back|rollback|end-rollback-window`: the rollback window after `cutover --rollback-window`. */
+function registerRollbackCommands(split: Command, r: Registrar): void {
+  type O = import('./commands/follow.ts').FollowCliOptions;
+  const slotOpt = (c: Command) => c.option('--slot <name>', 'the slot of `split run --follow` (the reverse slots on the targets are <name>_back_<first service>)', 'vendhub_split')
+    .option('--plan <file>', 'plan file (JSON), the same as for `split run`');
+  slotOpt(split.command('follow-back'))
+    .description('during the rollback window: apply each target database\'s changes to the monolith (one stream per database); restart-safe; exit 0 when rollback/end-rollback-window takes the slots, 130 on Ctrl-C')
+    .option('--max-retained-wal <mb>', 'warn when a reverse slot keeps more WAL than this on its target', '1024')
+    .option('--no-progress', 'no lag/throughput lines')
+    .addOption(r.jsonOpt())
+    .action((o: O) => untilSignal((signal) => r.run(async () => (await import('./commands/rollback.ts')).splitFollowBackCommand(o, r.ctx(), signal))()));
+  slotOpt(split.command('rollback'))
+    .description('switch back to the monolith: fence writes on the targets, apply their changes up to the fence, verify, set the monolith\'s sequences, restore its write grants, drop the reverse slots; prints the write-freeze window and each service\'s URL; the targets stay read-only')
+    .option('--wait-for-writers-stopped', 'do not revoke write grants on the targets: the operator has stopped every service (wait until no write transaction is open)')
+    .option('--writers-timeout <s>', 'wait this long for open write transactions to end', '15')
+    .option('--catch-up-timeout <s>', 'wait this long for the monolith to reach the fence', '300')
+    .option('--no-verify', 'skip verify inside the freeze (sequences are still set)')
+    .option('--parallel <n>', 'connections per side for verify', '2')
+    .addOption(r.jsonOpt())
+    .action((o: O) => r.run(async () => (await import('./commands/rollback.ts')).splitRollbackCommand(o, r.ctx()))());
+  slotOpt(split.command('end-rollback-window'))
+    .description('close the rollback window: drop the reverse slots and publications on the targets, give back the targets\' write grants a rollback fence revoked, forget the window in the monolith; safe to repeat')
+    .addOption(r.jsonOpt())
+    .action((o: O) => r.run(async () => (await import('./commands/rollback.ts')).splitEndRollbackWindowCommand(o, r.ctx()))());
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { wrapPgError } from '../errors/pg-errors.ts';
-import { connectTo, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import { connectTo } from '../split/split-context.ts';
 import { readFollowState, writeFollowState } from './follow-state.ts';
 import { lsnAtLeast } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
@@ -21,6 +21,24 @@ export interface SourceTransaction {
   readonly markers?: readonly string[];
 }
 
+/** A database changes are applied to: a target (`split follow`) or the monolith (`split follow-back`). */
+export interface ApplyDatabase {
+  readonly pool: pg.Pool;
+  readonly label: string;
+  /**
+   * Apply as PostgreSQL's own subscriber does (`session_replication_role = replica`): foreign keys
+   * and user triggers do not fire. For the monolith, whose foreign keys span services that stream
+   * back independently.
+   */
+  readonly replicaRole?: boolean;
+}
+
+/** Every database a stream feeds (each records its position), and the passwords to keep out of messages. */
+export interface ApplySide {
+  readonly targets: readonly ApplyDatabase[];
+  readonly secrets: readonly string[];
+}
+
 export interface BatchResult {
   readonly changes: number;
   /** Changes skipped because the target had applied them before (after a restart). */
@@ -34,14 +52,14 @@ export interface BatchResult {
  * crash (some targets committed, others not) exact. The state row is locked first, so two
  * followers racing on one target cannot both apply.
  */
-export async function applyBatch(ctx: SplitContext, slot: string, txs: readonly SourceTransaction[], targetOf: (t: TableApplier) => TargetDatabase): Promise<BatchResult> {
+export async function applyBatch(ctx: ApplySide, slot: string, txs: readonly SourceTransaction[], targetOf: (t: TableApplier) => ApplyDatabase): Promise<BatchResult> {
   const last = txs[txs.length - 1];
   if (!last) return { changes: 0, skipped: 0 };
-  const byTarget = new Map<TargetDatabase, { tx: SourceTransaction; changes: Change[] }[]>();
+  const byTarget = new Map<ApplyDatabase, { tx: SourceTransaction; changes: Change[] }[]>();
   const barrier = txs.some((t) => t.barrier);
   if (barrier) for (const t of ctx.targets) byTarget.set(t, []);
   for (const tx of txs) {
-    const parts = new Map<TargetDatabase, Change[]>();
+    const parts = new Map<ApplyDatabase, Change[]>();
     for (const ch of tx.changes) {
       const tables = ch.op === 'truncate' ? ch.tables : [ch.table];
       for (const target of new Set(tables.map(targetOf))) {
@@ -66,14 +84,15 @@ export async function applyBatch(ctx: SplitContext, slot: string, txs: readonly 
 }
 
 async function applyToTarget(
-  ctx: SplitContext, target: TargetDatabase, slot: string, list: readonly { tx: SourceTransaction; changes: Change[] }[], last: SourceTransaction,
+  ctx: ApplySide, target: ApplyDatabase, slot: string, list: readonly { tx: SourceTransaction; changes: Change[] }[], last: SourceTransaction,
 ): Promise<BatchResult> {
   const c = await connectTo(target.pool, target.label, ctx.secrets);
   let failed = false;
   try {
     await c.query('BEGIN');
+    if (target.replicaRole) await c.query('SET LOCAL session_replication_role = replica');
     const state = await readFollowState(c, slot, true);
-    if (!state) throw new Error(`this target does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
+    if (!state) throw new Error(`this database does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
     let changes = 0;
     let skipped = 0;
     for (const { tx, changes: chs } of list) {

@@ -13,6 +13,7 @@ import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
 import { ensureFollowState, markCutOver, readFollowState } from './follow-state.ts';
 import { followWithContext } from './follower.ts';
 import { changesAfter, dropSlotAndPublicationWith, releaseSlot, slotStatus } from './replication-slot.ts';
+import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
 import { recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
 
 export interface CutoverOptions {
@@ -25,6 +26,11 @@ export interface CutoverOptions {
   readonly catchUpTimeoutMs?: number;
   readonly verify?: boolean;
   readonly parallel?: number;
+  /**
+   * Keep the monolith in sync from the targets after the cutover (`split follow-back`), so that
+   * `split rollback` loses nothing: checked before the fence, opened inside the freeze.
+   */
+  readonly rollbackWindow?: boolean;
   readonly onPhase?: (phase: string, ms: number) => void;
 }
 
@@ -42,6 +48,8 @@ export interface CutoverResult {
   readonly sequencesSet: readonly string[];
   /** Each service's variable and value (password shown as ***). */
   readonly environment: readonly string[];
+  /** With rollbackWindow: the reverse slot of each target database. */
+  readonly rollbackWindow?: readonly WindowSlot[];
 }
 
 /**
@@ -49,7 +57,9 @@ export interface CutoverResult {
  * stream up to that mark in every target (taking the slot from a running follower), verifies,
  * sets sequences, drops the slot and publication and prints each service's environment. The
  * write-freeze window is measured from the fence to the end. On a failure the fence stays: run
- * `split abort` to reopen the source, or fix and run `cutover` again.
+ * `split abort` to reopen the source, or fix and run `cutover` again. With `rollbackWindow` it
+ * checks first that the targets can be streamed from, and opens the rollback window (a slot per
+ * target database, see rollback-window.ts) inside the freeze, before the forward slot goes.
  */
 export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<CutoverResult> {
   const names = followNames(opts.slot);
@@ -60,6 +70,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
     const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
     try {
       await checkFollowing(ctx, src, names.slot);
+      if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const phases: Record<string, number> = {};
       let mark = performance.now();
       const phase = (name: string) => {
@@ -112,12 +123,17 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         for (const t of ctx.targets) await withClient(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
         phase('sequences');
       }
+      let rollbackWindow: WindowSlot[] | undefined;
+      if (opts.rollbackWindow) {
+        rollbackWindow = await openRollbackWindow(ctx, src, loaded, names.slot);
+        phase('rollback-window');
+      }
       for (const t of ctx.targets) await withClient(ctx, t, (c) => markCutOver(c, names.slot));
       await dropSlotAndPublicationWith(src, names);
       phase('drop-slot');
       const writeFreezeMs = Math.round(performance.now() - frozeAt);
       const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.serviceConfigs[s].connection.redacted}`);
-      return { fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, sequencesSet, environment };
+      return { fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, sequencesSet, environment, ...(rollbackWindow ? { rollbackWindow } : {}) };
     } catch (e) {
       throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
     } finally {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
@@ -5,9 +6,9 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
-import { applyBatch, type SourceTransaction } from './change-applier.ts';
+import { applyBatch, type ApplyDatabase, type ApplySide, type SourceTransaction } from './change-applier.ts';
 import { TransactionAssembler } from './transaction-assembler.ts';
-import { followNames } from './follow-names.ts';
+import { followNames, type FollowNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
 import { readFollowState } from './follow-state.ts';
 import { bigIntToLsn, lsnToBigInt, maxLsn } from './lsn.ts';
@@ -45,7 +46,7 @@ export interface FollowOptions {
 }
 
 export interface FollowResult {
-  /** interrupted: signal; fence: stopAtMarker applied; slot-released: another process (cutover, abort) took the slot. */
+  /** interrupted: signal; fence: stopAtMarker applied; slot-released: another process (cutover, abort, rollback, end-rollback-window) took the slot or dropped it. */
   readonly reason: 'interrupted' | 'fence' | 'slot-released';
   readonly appliedLsn: string;
   readonly transactions: number;
@@ -101,17 +102,61 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
     appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
     targetOf.set(a, ctx.targetFor(m.service));
   }
-  return stream(ctx, names, opts, appliers, (a) => targetOf.get(a) as TargetDatabase, startAck);
+  const from: StreamSource = { connection: ctx.source.connection.pool, pool: ctx.source.pool, label: ctx.source.label, names };
+  return stream({ from, to: ctx, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, startAck, wording: FORWARD_WORDING }, opts);
 }
 
-function stream(
-  ctx: SplitContext, names: ReturnType<typeof followNames>, opts: FollowOptions, appliers: Map<string, TableApplier>,
-  targetOf: (a: TableApplier) => TargetDatabase, startAck: string,
-): Promise<FollowResult> {
+/** Where a change stream comes from: the database that holds the slot and the publication. */
+export interface StreamSource {
+  /** Connection settings for the replication connection (a direct one: not through PgBouncer). */
+  readonly connection: Readonly<pg.PoolConfig>;
+  /** For status queries on that database. */
+  readonly pool: pg.Pool;
+  readonly label: string;
+  readonly names: FollowNames;
+}
+
+/** What a stream's messages tell the operator. */
+export interface StreamWording {
+  /** Where the slot keeps WAL, e.g. "the source". */
+  readonly where: string;
+  /** What to do after the stream failed. */
+  readonly resumeHint: string;
+  /** What to do about a slot that retains too much WAL. */
+  readonly retainedAdvice: string;
+}
+
+const FORWARD_WORDING: StreamWording = {
+  where: 'the source',
+  resumeHint: 'Fix the cause, then run `vendhub-db split follow` again: it resumes where each target stopped.',
+  retainedAdvice: 'cut over soon or abort, or the source disk fills',
+};
+
+/** One change stream: from a slot, through the appliers (keyed by the streamed "schema.table"), into `to`. */
+export interface StreamSpec {
+  readonly from: StreamSource;
+  readonly to: ApplySide;
+  readonly appliers: ReadonlyMap<string, TableApplier>;
+  readonly targetOf: (a: TableApplier) => ApplyDatabase;
+  /** The slot's confirmed position when the stream starts. */
+  readonly startAck: string;
+  readonly wording: StreamWording;
+}
+
+export type StreamOptions = Omit<FollowOptions, 'planFile' | 'slot'>;
+
+/**
+ * Streams one slot and applies whole transactions in commit order, in batches, acknowledging to
+ * the slot only what every database of `to` committed; ends on the signal, on `stopAtMarker`
+ * applied, or when another process takes the slot.
+ */
+export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowResult> {
+  const { from, to, appliers, targetOf, startAck, wording } = spec;
+  const names = from.names;
   const started = performance.now();
   const batchChanges = opts.batchChanges ?? 5_000;
   const maxQueued = opts.maxQueuedChanges ?? 50_000;
-  const service = new LogicalReplicationService({ ...ctx.source.connection.pool }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+  const service = new LogicalReplicationService({ ...from.connection } as pg.ClientConfig, { acknowledge: { auto: false, timeoutSeconds: 0 } });
   const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [names.publication], messages: true });
   // The socket under the library, paused while too much is queued (the library offers no public handle).
   // The library reports `lsn + 1` as flushed (it takes the LSN for a last byte); ours are end
@@ -152,7 +197,7 @@ function stream(
         let take = 0;
         while (take < queue.length && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
         const batch = queue.slice(0, take);
-        const r = await applyBatch(ctx, names.slot, batch, targetOf);
+        const r = await applyBatch(to, names.slot, batch, targetOf);
         queue.splice(0, take);
         queued -= n;
         const last = batch[batch.length - 1] as SourceTransaction;
@@ -171,7 +216,7 @@ function stream(
     const kick = () => {
       if (flushing || finished) return;
       flushing = flush()
-        .catch((e) => finish(e instanceof VendhubError ? new VendhubError('COPY_FAILED', `applying changes failed: ${e.message}`, { cause: e, hint: 'Fix the cause, then run `vendhub-db split follow` again: it resumes where each target stopped.' }) : e))
+        .catch((e) => finish(e instanceof VendhubError ? new VendhubError('COPY_FAILED', `applying changes failed: ${e.message}`, { cause: e, hint: wording.resumeHint }) : e))
         .finally(() => {
           flushing = null;
           if (queue.length) kick();
@@ -200,13 +245,13 @@ function stream(
     service.on('error', (e: Error) => void onStreamEnd(e));
     const onStreamEnd = async (e?: Error) => {
       if (finished) return;
-      // Terminated by cutover/abort (they stop the slot's reader before taking it): not a failure.
-      const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets).catch(() => undefined);
+      // Terminated by cutover, abort, rollback or end-rollback-window (they stop the slot's reader before taking it): not a failure.
+      const c = await connectTo(from.pool, from.label, to.secrets).catch(() => undefined);
       const s = c ? await slotStatus(c, names.slot).catch(() => undefined) : undefined;
       c?.release();
       if (s && (!s.exists || (s.activePid !== null))) return void finish('slot-released');
       if (s && /terminat/i.test(String(e?.message))) return void finish('slot-released');
-      await finish(wrapPgError(e ?? new Error('the replication stream ended'), ctx.source.label, [...ctx.secrets]));
+      await finish(wrapPgError(e ?? new Error('the replication stream ended'), from.label, [...to.secrets]));
     };
 
     let last = { at: performance.now(), changes: 0 };
@@ -214,7 +259,7 @@ function stream(
       void ack(ackLsn, true).catch(() => {});
       if (!opts.onProgress) return;
       void (async () => {
-        const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets).catch(() => undefined);
+        const c = await connectTo(from.pool, from.label, to.secrets).catch(() => undefined);
         if (!c) return;
         try {
           const s = await slotStatus(c, names.slot);
@@ -227,7 +272,7 @@ function stream(
             appliedLsn, transactions: stats.transactions, changes: stats.changes, queuedChanges: queued,
             changesPerSecond: Math.round(((stats.changes - last.changes) / (now - last.at)) * 1000),
             lagBytes: s.lagBytes, lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0, retainedWalBytes: s.retainedBytes,
-            ...(s.retainedBytes > maxRetained ? { warning: `the slot ${names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on the source (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): cut over soon or abort, or the source disk fills` } : {}),
+            ...(s.retainedBytes > maxRetained ? { warning: `the slot ${names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on ${wording.where} (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): ${wording.retainedAdvice}` } : {}),
           });
           last = { at: now, changes: stats.changes };
         } finally {

@@ -24,15 +24,16 @@ export interface FollowCliOptions {
   writersTimeout?: string;
   catchUpTimeout?: string;
   verify?: boolean;
+  rollbackWindow?: boolean;
 }
 
-const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
+export const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new VendhubError('USAGE', `--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return Number(v);
 };
 
-const kb = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+export const kb = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
 function progressLine(ctx: CommandContext, p: FollowProgress): void {
   ctx.output.err(`follow: applied ${p.appliedLsn}, ${p.changes} changes (${p.changesPerSecond}/s), lag ${kb(p.lagBytes)} / ${p.lagSeconds.toFixed(1)} s, queued ${p.queuedChanges}, slot retains ${kb(p.retainedWalBytes)}`);
@@ -86,7 +87,7 @@ export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandConte
   const r = await cutover(ctx.env, {
     planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke',
     writersTimeoutMs: int('writers-timeout', o.writersTimeout, 15, 0, 86_400) * 1000, catchUpTimeoutMs: int('catch-up-timeout', o.catchUpTimeout, 300, 1, 86_400) * 1000,
-    verify: o.verify !== false, parallel: int('parallel', o.parallel, 2, 1, 32),
+    verify: o.verify !== false, parallel: int('parallel', o.parallel, 2, 1, 32), rollbackWindow: o.rollbackWindow === true,
     onPhase: (name, ms) => { if (!ctx.json) ctx.output.err(`cutover: ${name} ${ms} ms`); },
   });
   if (ctx.json) {
@@ -98,6 +99,11 @@ export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandConte
   if (r.verify) ctx.output.out(`verify: ${r.verify.tables.length} tables equal`);
   ctx.output.out('the targets are the system of record now; set in each service:');
   for (const l of r.environment) ctx.output.out(`  ${l}`);
+  if (r.rollbackWindow) {
+    ctx.output.out(`rollback window open: ${r.rollbackWindow.map((w) => `slot ${w.slot} on ${w.target}`).join('; ')}`);
+    ctx.output.out('the monolith stays read-only and follows the targets while `vendhub-db split follow-back` runs (start it now);');
+    ctx.output.out('`split rollback` switches back without losing writes, `split end-rollback-window` closes the window');
+  }
   return EXIT.OK;
 }
 

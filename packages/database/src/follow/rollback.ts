@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { Env } from '../config/database-config.ts';
+import { wrapPgError } from '../errors/pg-errors.ts';
+import { VendhubError } from '../errors/vendhub-error.ts';
+import { SERVICES } from '../services.ts';
+import { qualified, quoteIdent } from '../sql/quote.ts';
+import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
+import type { PlanFile } from '../split/plan-file.ts';
+import { syncSequences } from '../split/sequences.ts';
+import { connectTo, openSplitContext, type SplitContext } from '../split/split-context.ts';
+import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
+import { followBackWithContext, type FollowBackResult } from './follow-back.ts';
+import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
+import { markCutOver } from './follow-state.ts';
+import { reverseTables, type ReverseTable } from './inverse-mapping.ts';
+import { changesAfter, dropSlotAndPublicationWith, releaseSlot } from './replication-slot.ts';
+import { assertWindowOpen, reverseSlots, withTarget, type ReverseSlot } from './rollback-window.ts';
+import { clearFence, loadFence, recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
+
+export interface RollbackOptions {
+  readonly planFile?: PlanFile;
+  /** The forward slot (`--slot` of `split run --follow`). */
+  readonly slot?: string;
+  /** revoke: the tool makes the target tables read-only for non-superusers; wait: the operator stopped the services. */
+  readonly fence?: 'revoke' | 'wait';
+  readonly writersTimeoutMs?: number;
+  readonly catchUpTimeoutMs?: number;
+  readonly verify?: boolean;
+  readonly parallel?: number;
+  readonly onPhase?: (phase: string, ms: number) => void;
+}
+
+export interface ForeignKeyViolation {
+  readonly constraint: string;
+  readonly table: string;
+  readonly rows: number;
+}
+
+export interface RollbackResult {
+  readonly fence: 'revoke' | 'wait';
+  /** Write grants revoked on the targets: they stay revoked (the targets are read-only now). */
+  readonly revoked: readonly RevokedGrant[];
+  /** The fence marker's LSN in each target database. */
+  readonly markers: readonly { readonly target: string; readonly lsn: string }[];
+  /** Writes stopped on the targets → the monolith writable again: the downtime. */
+  readonly writeFreezeMs: number;
+  readonly phases: Readonly<Record<string, number>>;
+  readonly appliedAfterFence: number;
+  readonly verify: VerifyResult | undefined;
+  readonly sequencesSet: readonly string[];
+  /** The monolith's write grants that the forward cutover had revoked, given back. */
+  readonly restored: readonly RevokedGrant[];
+  /** The monolith's foreign keys across services that rows now break (one service deleted what another still references). */
+  readonly foreignKeyViolations: readonly ForeignKeyViolation[];
+  readonly slotsDropped: readonly string[];
+  /** Each service's variable pointing back at the monolith (password shown as ***). */
+  readonly environment: readonly string[];
+}
+
+/**
+ * `vendhub-db split rollback`: switches back to the monolith without losing the writes made in
+ * the targets since the cutover. Fences the target tables (revoking writes, recorded in the
+ * monolith; or waits for the stopped services' transactions), marks the fence in each target's
+ * WAL, applies every reverse stream up to its mark (taking the slots from a running `follow-back`),
+ * checks nothing came after, verifies, moves the monolith's sequences past the maximum, gives
+ * back the monolith's write grants and drops the reverse slots. The targets stay read-only. On a
+ * failure the fences and the window stay: run it again, or `end-rollback-window` to stay on the targets.
+ */
+export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<RollbackResult> {
+  const names = followNames(opts.slot);
+  const fence = opts.fence ?? 'revoke';
+  const ctx = openSplitContext(env, { parallel: 6 });
+  try {
+    const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    const tables = reverseTables(loaded);
+    const slots = reverseSlots(ctx, names.slot);
+    await assertWindowOpen(ctx, slots, names.slot);
+    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    try {
+      const phases: Record<string, number> = {};
+      let mark = performance.now();
+      const phase = (name: string) => {
+        const now = performance.now();
+        phases[name] = Math.round(now - mark);
+        opts.onPhase?.(name, phases[name] as number);
+        mark = now;
+      };
+      const frozeAt = performance.now();
+      const revoked = await fenceTargets(ctx, src, slots, tables, fence, opts.writersTimeoutMs ?? 15_000);
+      phase('fence');
+      const markers = await emitMarkers(ctx, slots);
+      const followed = await catchUp(ctx, loaded, names.slot, markers, opts.catchUpTimeoutMs ?? 300_000);
+      for (const r of slots) await checkNothingAfter(ctx, r, followed, fence);
+      phase('catch-up');
+      let verify: VerifyResult | undefined;
+      if (opts.verify !== false) {
+        verify = await verifySplit(env, { ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2, setSequences: false });
+        phase('verify');
+        if (!verify.ok) {
+          throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the monolith and the targets; the fences and the rollback window stay', {
+            details: { verify }, hint: 'Inspect with `split verify`; run `split rollback` again, or `split end-rollback-window` to reopen the targets and stay on them.',
+          });
+        }
+      }
+      const sequencesSet = await syncSequences(src, tables.map((t) => t.mapping));
+      phase('sequences');
+      const restored = await reopenMonolith(ctx, src, names.slot, slots);
+      phase('restore-grants');
+      const writeFreezeMs = Math.round(performance.now() - frozeAt);
+      const slotsDropped: string[] = [];
+      for (const r of slots) {
+        const d = await withTarget(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
+        if (d.slot) slotsDropped.push(r.names.slot);
+      }
+      phase('drop-slots');
+      const foreignKeyViolations = await crossServiceViolations(src, loaded);
+      const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.source.connection.redacted}`);
+      return {
+        fence, revoked, markers: markers.map((m) => ({ target: m.slot.target.label, lsn: m.lsn })), writeFreezeMs, phases,
+        appliedAfterFence: followed.changes, verify, sequencesSet, restored, foreignKeyViolations, slotsDropped, environment,
+      };
+    } catch (e) {
+      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+    } finally {
+      src.release();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Stops writes on every target database (revoking, or trusting the operator), then waits for open write transactions. */
+async function fenceTargets(
+  ctx: SplitContext, src: pg.ClientBase, slots: readonly ReverseSlot[], tables: readonly ReverseTable[], fence: 'revoke' | 'wait', timeoutMs: number,
+): Promise<RevokedGrant[]> {
+  const revoked: RevokedGrant[] = [];
+  for (const r of slots) {
+    const fencedAt = fence === 'revoke' ? await fenceTarget(ctx, src, r, tables, revoked) : undefined;
+    if (!(await withTarget(ctx, r.target, (c) => waitForWritersGone(c, timeoutMs, fencedAt)))) {
+      throw new VendhubError('INTERNAL', `write transactions on ${r.target.label} did not finish in time; the fence stays in place`, {
+        hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split rollback` again; or `split end-rollback-window` to stay on the targets.',
+      });
+    }
+  }
+  return revoked;
+}
+
+/** Revokes writes on one target database's tables, recording them in the monolith before the revoke commits. */
+async function fenceTarget(ctx: SplitContext, src: pg.ClientBase, r: ReverseSlot, tables: readonly ReverseTable[], out: RevokedGrant[]): Promise<Date | undefined> {
+  return withTarget(ctx, r.target, async (c) => {
+    await c.query('BEGIN');
+    try {
+      const revoked = await revokeWrites(c, tables.filter((t) => r.target.services.includes(t.mapping.service)).map((t) => t.mapping));
+      await recordFence(src, r.names.slot, revoked);
+      await c.query('COMMIT');
+      out.push(...revoked);
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    }
+    return (await c.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
+  });
+}
+
+interface Marker {
+  readonly slot: ReverseSlot;
+  readonly id: string;
+  readonly lsn: string;
+}
+
+/** Takes each reverse slot from a running `follow-back`, then writes a fence marker into each target's WAL. */
+async function emitMarkers(ctx: SplitContext, slots: readonly ReverseSlot[]): Promise<Marker[]> {
+  const out: Marker[] = [];
+  for (const r of slots) {
+    await withTarget(ctx, r.target, (c) => releaseSlot(c, r.names.slot));
+    const id = `${r.names.slot}:${randomBytes(6).toString('hex')}`;
+    const lsn = await withTarget(ctx, r.target, async (c) => (await c.query<{ lsn: string }>('SELECT pg_logical_emit_message(true, $1, $2)::text AS lsn', [FENCE_MESSAGE_PREFIX, id])).rows[0]?.lsn as string);
+    out.push({ slot: r, id, lsn });
+  }
+  return out;
+}
+
+async function catchUp(ctx: SplitContext, loaded: LoadedPlan, slot: string, markers: readonly Marker[], timeoutMs: number): Promise<FollowBackResult> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  const stopAtMarkers = new Map(markers.map((m) => [m.slot.names.slot, m.id]));
+  const followed = await followBackWithContext(ctx, { slot, stopAtMarkers, signal: ac.signal }, loaded).finally(() => clearTimeout(timer));
+  if (followed.reason !== 'fence') {
+    throw new VendhubError('INTERNAL', `the monolith did not reach the fence of every target (${followed.reason}); the fences stay in place`, { hint: 'Run `split rollback` again, or `split end-rollback-window` to stay on the targets.' });
+  }
+  return followed;
+}
+
+/** A change after a target's fence marker would be lost by the rollback: refuse. */
+async function checkNothingAfter(ctx: SplitContext, r: ReverseSlot, followed: FollowBackResult, fence: 'revoke' | 'wait'): Promise<void> {
+  const applied = followed.streams.find((s) => s.slot === r.names.slot)?.appliedLsn as string;
+  const late = await withTarget(ctx, r.target, (c) => changesAfter(c, r.names, applied));
+  if (late > 0) {
+    throw new VendhubError('VERIFY_MISMATCH', `${late} changes reached ${r.target.label} after the fence: some writer is still writing there (a superuser, or services not stopped)`, {
+      hint: `Stop every writer${fence === 'revoke' ? ' connected as a superuser' : ''}, then run \`split rollback\` again (nothing is lost: the slot keeps those changes); or \`split end-rollback-window\` to stay on the targets.`,
+    });
+  }
+}
+
+/**
+ * Gives back the monolith's write grants the forward cutover revoked (the monolith's own copy and
+ * the targets' records) and marks each reverse slot rolled back, in one transaction.
+ */
+async function reopenMonolith(ctx: SplitContext, src: pg.ClientBase, slot: string, slots: readonly ReverseSlot[]): Promise<RevokedGrant[]> {
+  const grants = new Map<string, RevokedGrant>();
+  const add = (gs: readonly RevokedGrant[]) => { for (const g of gs) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g); };
+  add(await loadFence(src, slot));
+  for (const t of ctx.targets) add(await withTarget(ctx, t, (c) => loadFence(c, slot)));
+  await src.query('BEGIN');
+  try {
+    await restoreWrites(src, [...grants.values()]);
+    for (const r of slots) await markCutOver(src, r.names.slot);
+    await clearFence(src, slot);
+    await src.query('COMMIT');
+  } catch (e) {
+    await src.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+  for (const t of ctx.targets) await withTarget(ctx, t, (c) => clearFence(c, slot));
+  return [...grants.values()];
+}
+
+/**
+ * Rows of the monolith that break a foreign key to another service's table: the split world has
+ * no such keys (a service may delete what another still references), and the reverse streams
+ * applied without them. Same-service keys held in the targets, so they hold here.
+ */
+async function crossServiceViolations(src: pg.ClientBase, loaded: LoadedPlan): Promise<ForeignKeyViolation[]> {
+  const out: ForeignKeyViolation[] = [];
+  for (const m of loaded.plan.tables) {
+    for (const fk of loaded.sourceTables.get(m.sourceTable)?.foreignKeys ?? []) {
+      const ref = loaded.plan.tables.find((t) => t.sourceSchema === fk.refSchema && t.sourceTable === fk.refTable);
+      if (!ref || ref.service === m.service) continue;
+      const set = fk.columns.map((c) => `a.${quoteIdent(c)} IS NOT NULL`).join(' AND ');
+      const join = fk.columns.map((c, i) => `b.${quoteIdent(fk.refColumns[i] as string)} = a.${quoteIdent(c)}`).join(' AND ');
+      const r = await src.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${qualified(m.sourceSchema, m.sourceTable)} a
+        WHERE ${set} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.refSchema, fk.refTable)} b WHERE ${join})`);
+      const n = r.rows[0]?.n ?? 0;
+      if (n > 0) out.push({ constraint: fk.name, table: `${m.sourceSchema}.${m.sourceTable}`, rows: n });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,345 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abortFollow } from '../src/follow/abort-follow.ts';
+import { cutover } from '../src/follow/cutover.ts';
+import { reverseNames } from '../src/follow/follow-names.ts';
+import { endRollbackWindow } from '../src/follow/rollback-window.ts';
+import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import { buildMonolith } from '../src/monolith/build-monolith.ts';
+import { verifySplit } from '../src/split/verify-split.ts';
+import { BIN, runCli } from './helpers/cli.ts';
+import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { migratedTargets, sql } from './helpers/split-fixture.ts';
+import { migrateAll } from './helpers/topology.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PASSWORD = 'sekret-pw-42';
+
+let cluster: LogicalCluster;
+let golden: string;
+
+beforeAll(async () => {
+  cluster = await startLogicalCluster();
+  golden = await cluster.createDatabase('gold');
+  await buildMonolith(cluster.url(golden), { scale: 1, seed: 13, danglingTransactions: 0 });
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** The cluster uses trust auth: a password in the URL is accepted and must never be printed. */
+const withPassword = (url: string) => {
+  const u = new URL(url);
+  u.password = PASSWORD;
+  return u.toString();
+};
+
+interface LogicalTargets {
+  env: Record<string, string>;
+  /** Database name by role: main (auth, tasks, shared, or all in 'shared'), machines, inventory. */
+  db: { main: string; machines?: string; inventory?: string };
+}
+
+/** Migrated targets on the logical cluster (the rollback window streams from them): option 1, or the mix of option 1 and 2. */
+async function logicalTargets(kind: 'shared' | 'mixed', prefix: string): Promise<LogicalTargets> {
+  const main = await cluster.createDatabase(`${prefix}_main`);
+  if (kind === 'shared') {
+    const env = { DATABASE_URL: cluster.url(main) };
+    await migrateAll(env);
+    return { env, db: { main } };
+  }
+  const machines = await cluster.createDatabase(`${prefix}_machines`);
+  const inventory = await cluster.createDatabase(`${prefix}_inv`);
+  const env = { DATABASE_URL: cluster.url(main), MACHINES_DATABASE_URL: cluster.url(machines), INVENTORY_DATABASE_URL: cluster.url(inventory) };
+  await migrateAll(env);
+  return { env, db: { main, machines, inventory } };
+}
+
+const q = (db: string, text: string, params: unknown[] = []) => cluster.query<Record<string, unknown>>(text, params, db);
+
+/** Lets the Supabase role `service_role` write a target schema (so the rollback fence has grants to revoke). */
+async function grantServiceRole(db: string, schema: string): Promise<void> {
+  await q(db, `GRANT USAGE ON SCHEMA ${schema} TO service_role; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO service_role`);
+}
+
+async function asServiceRole(db: string, text: string, params: unknown[] = []): Promise<string> {
+  const c = new pg.Client({ connectionString: cluster.url(db) });
+  await c.connect();
+  try {
+    await c.query('SET ROLE service_role');
+    await c.query(text, params);
+    return 'written';
+  } catch (e) {
+    return String((e as { code?: string }).code);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Slots on the cluster whose name starts with `prefix` (each test uses its own). */
+async function slotNames(prefix: string): Promise<string[]> {
+  return (await cluster.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots WHERE starts_with(slot_name, $1) ORDER BY 1', [prefix])).map((r) => r.s);
+}
+
+async function publications(db: string): Promise<number> {
+  return Number((await q(db, 'SELECT count(*)::int AS n FROM pg_publication'))[0]?.n);
+}
+
+/** Starts `split follow-back` as a subprocess; resolves once every reverse slot of `slot` is streamed. */
+async function spawnFollowBack(env: Record<string, string>, slot: string, args: string[], slots: number) {
+  const child = spawn(process.execPath, [BIN, 'split', 'follow-back', '--slot', slot, '--no-progress', ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`${slot}_back_%`]);
+    if (r[0]?.n === slots) break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`follow-back did not start: ${out}`);
+    await sleep(50);
+  }
+  return { child, exited, output: () => out };
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Writes machine telemetry as `service_role` in a target until stopped; counts what the fence refused. */
+function startTargetWriter(db: string, machineId: string) {
+  const stats = { ops: 0, refused: 0, errors: [] as string[] };
+  let stopped = false;
+  const loop = (async () => {
+    const c = new pg.Client({ connectionString: cluster.url(db) });
+    c.on('error', () => {});
+    await c.connect();
+    await c.query('SET ROLE service_role');
+    for (let n = 0; !stopped; n++) {
+      try {
+        await c.query(`INSERT INTO machines_service.machine_telemetry (id, machine_id, temperature, errors, raw_data) VALUES ($1, $2, $3, '{w}', '{"w": 1}')`, [`tw${n}`, machineId, n]);
+        if (n % 3 === 2) await c.query(`UPDATE machines_service.machine_telemetry SET temperature = -1 WHERE id = $1`, [`tw${n - 1}`]);
+        if (n % 5 === 4) await c.query(`DELETE FROM machines_service.machine_telemetry WHERE id = $1`, [`tw${n - 2}`]);
+        stats.ops++;
+      } catch (e) {
+        if ((e as { code?: string }).code === '42501') stats.refused++;
+        else if (stats.errors.length < 10) stats.errors.push(String((e as Error).message));
+      }
+      await sleep(15);
+    }
+    await c.end();
+  })();
+  return { stats, stop: async () => { stopped = true; await loop; return stats; } };
+}
+
+describe('the rollback window: cutover --rollback-window, follow-back, rollback', () => {
+  it('reverse names fit PostgreSQL identifiers and differ per target database', () => {
+    const long = reverseNames('a'.repeat(60), ['inventory']);
+    expect(long.slot).toMatch(/^[a-z0-9_]{1,59}$/);
+    expect(long.publication.length).toBeLessThanOrEqual(63);
+    expect(reverseNames('vendhub_split', ['auth', 'tasks', 'shared']).slot).toBe('vendhub_split_back_auth');
+    expect(reverseNames('vendhub_split', ['machines']).slot).not.toBe(reverseNames('vendhub_split', ['inventory']).slot);
+  });
+
+  it('mixed targets (a shared database and two of their own): writes in the targets come back to the monolith across a kill -9 of follow-back; rollback loses nothing and reopens the monolith', async () => {
+    const db = await cluster.createDatabase('rb', golden);
+    const t = await logicalTargets('mixed', 'rb');
+    const machinesDb = t.db.machines as string;
+    const inventoryDb = t.db.inventory as string;
+    const slot = 'rb_slot';
+    const env = { ...t.env, SOURCE_DATABASE_URL: withPassword(cluster.url(db)) };
+    // The plan renames a column, ignores a monolith column (NOT NULL with a default) and defaults a target column.
+    await q(db, `ALTER TABLE public."Machine" ADD COLUMN legacy text NOT NULL DEFAULT 'L'`);
+    await q(db, `ALTER TABLE public."AuditLog" RENAME COLUMN "userAgent" TO ua`);
+    await q(db, `CREATE SEQUENCE public.tel_sales_seq OWNED BY public."MachineTelemetry".sales; ALTER TABLE public."MachineTelemetry" ALTER COLUMN sales SET DEFAULT nextval('public.tel_sales_seq')`);
+    const m0 = (await q(db, `SELECT id FROM public."Machine" ORDER BY id LIMIT 1`))[0]?.id as string;
+    await q(db, `UPDATE public."Machine" SET legacy = 'custom', "lastPing" = '2024-05-01 10:00:00' WHERE id = $1`, [m0]);
+    const planFile = {
+      tables: { AuditLog: { columns: { userAgent: { source: 'ua' } } }, Machine: { columns: { lastPing: { default: true as const } } } },
+      ignore: { columns: { 'Machine.legacy': 'not used by the machines service', 'Machine.lastPing': 'pings are re-sent' } },
+    };
+    const plan = join(mkdtempSync(join(tmpdir(), 'vh-rb-')), 'plan.json');
+    writeFileSync(plan, JSON.stringify(planFile));
+    const planArgs = ['--plan', plan];
+    await grantServiceRole(machinesDb, 'machines_service');
+    await grantServiceRole(t.db.main, 'tasks_service');
+    const goldAcl = await q(golden, `SELECT relname, relacl::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`);
+    let back: Awaited<ReturnType<typeof spawnFollowBack>> | undefined;
+    let writer: ReturnType<typeof startTargetWriter> | undefined;
+    try {
+      await startFollowSplit(env, { planFile, slot, chunkRows: 5_000 });
+      const cut = await runCli(['split', 'cutover', '--slot', slot, '--rollback-window', ...planArgs], env);
+      expect(cut.code, cut.stderr + cut.stdout).toBe(0);
+      expect(cut.stdout).toMatch(/rollback window open: slot rb_slot_back_auth on target database .*; slot rb_slot_back_machines .*; slot rb_slot_back_inventory/);
+      expect(cut.stdout + cut.stderr).not.toContain(PASSWORD);
+      expect(await slotNames('rb_slot')).toEqual(['rb_slot_back_auth', 'rb_slot_back_inventory', 'rb_slot_back_machines']);
+      for (const d of [t.db.main, machinesDb, inventoryDb]) expect(await publications(d)).toBe(1);
+      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('x', 'a', 'b', 'c')`)).toBe('42501');
+      expect((await q(db, `SELECT count(*)::int AS n FROM _vendhub_split.follow_fence WHERE slot = $1`, [slot]))[0]?.n).toBeGreaterThan(0);
+
+      back = await spawnFollowBack(env, slot, planArgs, 3);
+      const user = (await q(t.db.main, `SELECT id FROM auth_service.users ORDER BY id LIMIT 1`))[0]?.id as string;
+      const item = (await q(inventoryDb, `SELECT id FROM inventory_service.inventory_items ORDER BY id LIMIT 1`))[0]?.id as string;
+      const oldTel = (await q(machinesDb, `SELECT id FROM machines_service.machine_telemetry ORDER BY id LIMIT 1`))[0]?.id as string;
+      const oldAudit = (await q(t.db.main, `SELECT id FROM auth_service.audit_logs ORDER BY id LIMIT 1`))[0]?.id as string;
+      // A task referencing a machine the machines service creates only later: the monolith takes it first.
+      await q(t.db.main, `INSERT INTO tasks_service.tasks (id, title, machine_id, created_by_id, updated_at) VALUES ('rb-task', 'refill', 'rb-m', $1, now())`, [user]);
+      await waitFor('the task in the monolith', async () => (await q(db, `SELECT 1 FROM public."Task" WHERE id = 'rb-task'`)).length === 1);
+      expect((await q(db, `SELECT 1 FROM public."Machine" WHERE id = 'rb-m'`)).length).toBe(0);
+      await q(machinesDb, `INSERT INTO machines_service.machines (id, code, serial_number, type, name, updated_at, last_ping) VALUES ('rb-m', 'RB-1', 'SRB-1', 'snack', 'new', now(), now())`);
+      await q(machinesDb, `UPDATE machines_service.machines SET name = 'renamed', last_ping = now() WHERE id = $1`, [m0]);
+      const big = JSON.stringify({ blob: Array.from({ length: 4000 }, (_, i) => `${i}-${Math.random().toString(36)}`) });
+      await q(machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, sales, errors, raw_data) VALUES ('rb-toast', 'rb-m', 1000000, '{}', $1::jsonb)`, [big]);
+      await q(machinesDb, `UPDATE machines_service.machine_telemetry SET temperature = 7 WHERE id = 'rb-toast'`);
+      await q(machinesDb, `DELETE FROM machines_service.machine_telemetry WHERE id = $1`, [oldTel]);
+      await q(t.db.main, `BEGIN; INSERT INTO auth_service.audit_logs (id, action, entity, entity_id, user_agent) VALUES ('rb-audit', 'update', 'Task', 'rb-task', 'ua-x');
+        UPDATE tasks_service.tasks SET status = 'IN_PROGRESS', updated_at = now() WHERE id = 'rb-task'; DELETE FROM auth_service.audit_logs WHERE id = '${oldAudit}'; COMMIT`);
+      await q(inventoryDb, `UPDATE inventory_service.inventory_items SET quantity = quantity + 5, updated_at = now() WHERE id = $1`, [item]);
+      await q(inventoryDb, `INSERT INTO inventory_service.stock_movements (id, item_id, user_id, type, quantity, quantity_before, quantity_after, reason, machine_id) VALUES ('rb-sm', $1, $2, 'OUT', 1, 6, 5, 'refill', 'rb-m')`, [item, user]);
+      writer = startTargetWriter(machinesDb, 'rb-m');
+      await waitFor('the telemetry in the monolith', async () => (await q(db, `SELECT 1 FROM public."MachineTelemetry" WHERE id = 'rb-toast' AND temperature = 7`)).length === 1);
+
+      back.child.kill('SIGKILL');
+      expect(await back.exited).toBeNull();
+      await waitFor('the reverse slots released', async () => (await cluster.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE 'rb_slot_back_%' AND active`)).length === 0);
+      // While no follow-back runs: a machine and a task referencing it, then the machine deleted (the tasks service keeps its task).
+      await q(machinesDb, `INSERT INTO machines_service.machines (id, code, serial_number, type, name, updated_at) VALUES ('rb-m2', 'RB-2', 'SRB-2', 'coffee', 'gone soon', now())`);
+      await q(t.db.main, `INSERT INTO tasks_service.tasks (id, title, machine_id, created_by_id, updated_at) VALUES ('rb-task2', 'inspect', 'rb-m2', $1, now())`, [user]);
+      await q(machinesDb, `DELETE FROM machines_service.machines WHERE id = 'rb-m2'`);
+      await q(t.db.main, `INSERT INTO shared.transactions (id, machine_id, amount, payment_type, status) VALUES ('rb-tx', 'rb-m', 4.5, 'card', 'ok')`);
+      back = await spawnFollowBack(env, slot, planArgs, 3);
+      await sleep(800);
+
+      const rb = await runCli(['split', 'rollback', '--slot', slot, ...planArgs], env);
+      expect(rb.code, rb.stderr + rb.stdout).toBe(0);
+      expect(await back.exited, back.output()).toBe(0);
+      expect(back.output()).toMatch(/follow-back stopped \(slot-released\)/);
+      const stats = await writer.stop();
+      expect(stats.errors).toEqual([]);
+      expect(stats.ops).toBeGreaterThan(20);
+      expect(stats.refused).toBeGreaterThan(0); // the targets are fenced
+      expect(rb.stdout).toMatch(/write freeze: \d+\.\d\d s \(fence \d+ ms, catch-up \d+ ms, verify \d+ ms, sequences \d+ ms, restore-grants \d+ ms\)/);
+      expect(rb.stdout).toMatch(/targets fenced \([1-9]\d* write grants revoked\)/);
+      expect(rb.stdout).toMatch(/monolith: [1-9]\d* write grants restored, 1 sequences set; then reverse slots dropped: 3 \(\d+ ms\)/);
+      expect(rb.stdout).toContain('the targets stay read-only');
+      expect(rb.stdout).toMatch(/ {2}MACHINES_DATABASE_URL=postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/rb_/);
+      expect(rb.stderr).toMatch(/warning: 1 rows of public\.Task break the foreign key Task_machineId_fkey/);
+      expect(rb.stdout + rb.stderr).not.toContain(PASSWORD);
+
+      expect((await verifySplit(env, { planFile })).ok).toBe(true);
+      expect(await q(db, `SELECT id, "machineId", status::text FROM public."Task" WHERE id IN ('rb-task', 'rb-task2') ORDER BY id`)).toEqual([
+        { id: 'rb-task', machineId: 'rb-m', status: 'IN_PROGRESS' }, { id: 'rb-task2', machineId: 'rb-m2', status: 'CREATED' },
+      ]);
+      // Ignored monolith column: kept on update, its default on insert; defaulted target column: not sent back.
+      expect(await q(db, `SELECT id, name, legacy, "lastPing" IS NULL AS noping FROM public."Machine" WHERE id IN ($1, 'rb-m', 'rb-m2') ORDER BY id = 'rb-m'`, [m0])).toEqual([
+        { id: m0, name: 'renamed', legacy: 'custom', noping: false }, { id: 'rb-m', name: 'new', legacy: 'L', noping: true },
+      ]);
+      expect((await q(db, `SELECT "lastPing"::text AS p FROM public."Machine" WHERE id = $1`, [m0]))[0]?.p).toBe('2024-05-01 10:00:00');
+      expect((await q(db, `SELECT temperature, length("rawData"::text) AS len FROM public."MachineTelemetry" WHERE id = 'rb-toast'`))[0]).toMatchObject({ temperature: 7 });
+      expect(Number((await q(db, `SELECT length("rawData"::text) AS len FROM public."MachineTelemetry" WHERE id = 'rb-toast'`))[0]?.len)).toBeGreaterThan(10_000);
+      expect(await q(db, `SELECT ua FROM public."AuditLog" WHERE id IN ('rb-audit', $1)`, [oldAudit])).toEqual([{ ua: 'ua-x' }]);
+      expect(await q(db, `SELECT 1 FROM public."MachineTelemetry" WHERE id = $1`, [oldTel])).toEqual([]);
+      expect((await q(db, `SELECT count(*)::int AS n FROM public."Transaction" WHERE id = 'rb-tx'`))[0]?.n).toBe(1);
+      // The monolith is writable again for the application role, with its grants exactly as before; its sequence is past the maximum.
+      expect(await q(db, `SELECT relname, relacl::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`)).toEqual(goldAcl);
+      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('after-rollback', 'a', 'b', 'c')`)).toBe('written');
+      const sales = (await q(db, `INSERT INTO public."MachineTelemetry" (id, "machineId", errors, "rawData") VALUES ('after-rollback', $1, '{}', '{}') RETURNING sales`, [m0]))[0]?.sales;
+      expect(Number(sales)).toBeGreaterThan(1_000_000);
+      // Nothing left on the targets; they stay read-only for the services.
+      expect(await slotNames('rb_slot')).toEqual([]);
+      for (const d of [t.db.main, machinesDb, inventoryDb, db]) expect(await publications(d)).toBe(0);
+      expect(await asServiceRole(machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, errors, raw_data) VALUES ('late', 'rb-m', '{}', '{}')`)).toBe('42501');
+      // Closing the window afterwards reopens the targets; repeating it changes nothing.
+      const end = await runCli(['split', 'end-rollback-window', '--slot', slot, ...planArgs], env);
+      expect(end.code, end.stderr).toBe(0);
+      expect(end.stdout).toMatch(/the monolith stays the system of record/);
+      expect(await asServiceRole(machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, errors, raw_data) VALUES ('late', 'rb-m', '{}', '{}')`)).toBe('written');
+      const again = await runCli(['split', 'end-rollback-window', '--slot', slot, '--json', ...planArgs], env);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout).endRollbackWindow.was).toBe('none');
+    } finally {
+      await writer?.stop();
+      back?.child.kill('SIGKILL');
+      await endRollbackWindow(env, { slot }).catch(() => {});
+    }
+  });
+
+  it('refuses --rollback-window before fencing when a target database has wal_level=replica, naming it and the fix', async () => {
+    const db = await cluster.createDatabase('pf', golden);
+    const topo = await migratedTargets('shared', 'rb_pf'); // on the shared cluster (wal_level=replica)
+    const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: cluster.url(db) };
+    const slot = 'pf_slot';
+    try {
+      await startFollowSplit(env, { slot });
+      const r = await runCli(['split', 'cutover', '--slot', slot, '--rollback-window', '--json'], env);
+      expect(r.code, r.stdout).toBe(8);
+      const err = JSON.parse(r.stdout).error;
+      expect(err.code).toBe('PREFLIGHT_FAILED');
+      expect(err.message).toMatch(/target database 127\.0\.0\.1:5432\/vh_rb_pf_[0-9a-f]+ \(auth, machines, inventory, tasks, shared\) has wal_level=replica/);
+      expect(err.message).toContain('ALTER SYSTEM SET wal_level = logical');
+      expect(err.message).toContain('nothing was fenced');
+      // Nothing fenced, the forward slot still there: following continues, cutover without the window still works.
+      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('still-open', 'a', 'b', 'c')`)).toBe('written');
+      expect(await slotNames(slot)).toEqual([slot]);
+      const plain = await cutover(env, { slot, writersTimeoutMs: 5_000 });
+      expect(plain.verify?.ok).toBe(true);
+      expect(plain.rollbackWindow).toBeUndefined();
+    } finally {
+      await abortFollow(env, { slot }).catch(() => {});
+      await topo.drop();
+    }
+  });
+
+  it('option 1 (one target database): follow-back stops on SIGINT with exit 130; abort is refused while the window is open; end-rollback-window removes slot and publication, is repeatable; abort then reopens the monolith', async () => {
+    const db = await cluster.createDatabase('end', golden);
+    const t = await logicalTargets('shared', 'rbend');
+    const env = { ...t.env, SOURCE_DATABASE_URL: cluster.url(db) };
+    const slot = 'end_slot';
+    try {
+      await startFollowSplit(env, { slot });
+      const r = await cutover(env, { slot, rollbackWindow: true, writersTimeoutMs: 5_000 });
+      expect(r.rollbackWindow).toEqual([expect.objectContaining({ slot: 'end_slot_back_auth', publication: 'end_slot_back_auth_pub', startLsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/) })]);
+      expect(r.phases).toHaveProperty('rollback-window');
+      expect(await slotNames(slot)).toEqual(['end_slot_back_auth']);
+      await q(t.db.main, `INSERT INTO auth_service.audit_logs (id, action, entity, entity_id) VALUES ('in-window', 'a', 'b', 'c')`);
+      const back = await spawnFollowBack(env, slot, [], 1);
+      await waitFor('the row in the monolith', async () => (await q(db, `SELECT 1 FROM public."AuditLog" WHERE id = 'in-window'`)).length === 1);
+      back.child.kill('SIGINT');
+      expect(await back.exited, back.output()).toBe(130);
+      expect(back.output()).toMatch(/follow-back stopped \(interrupted\)[\s\S]*split follow-back` to continue/);
+
+      const abort = await runCli(['split', 'abort', '--slot', slot, '--json'], env);
+      expect(abort.code).toBe(8);
+      expect(JSON.parse(abort.stdout).error).toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining('rollback window of slot end_slot is open'), hint: expect.stringContaining('split end-rollback-window') });
+      expect(await slotNames(slot)).toEqual(['end_slot_back_auth']);
+
+      const end = await runCli(['split', 'end-rollback-window', '--slot', slot, '--json'], env);
+      expect(end.code, end.stdout).toBe(0);
+      expect(JSON.parse(end.stdout).endRollbackWindow).toMatchObject({ was: 'open', slots: [{ slot: 'end_slot_back_auth', slotDropped: true, publicationDropped: true, restored: [] }] });
+      expect(await slotNames(slot)).toEqual([]);
+      expect(await publications(t.db.main)).toBe(0);
+      expect(await q(db, `SELECT slot FROM _vendhub_split.follow_state`)).toEqual([]);
+      const again = await runCli(['split', 'end-rollback-window', '--slot', slot], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/slot end_slot_back_auth absent, publication absent, 0 write grants restored/);
+      const follow = await runCli(['split', 'follow-back', '--slot', slot, '--json'], env);
+      expect(follow.code).toBe(8);
+      expect(JSON.parse(follow.stdout).error.message).toContain('no rollback window is open');
+      // Staying on the targets: abort (the old rollback) gives the monolith its grants back from its own copy.
+      const reopened = await abortFollow(env, { slot });
+      expect(reopened.restored.length).toBeGreaterThan(0);
+      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('reopened', 'a', 'b', 'c')`)).toBe('written');
+    } finally {
+      await endRollbackWindow(env, { slot }).catch(() => {});
+      await abortFollow(env, { slot }).catch(() => {});
+    }
+  });
+});
