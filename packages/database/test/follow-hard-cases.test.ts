@@ -210,6 +210,50 @@ describe('--follow hard cases', () => {
     }
   });
 
+  it('--verify after-switch: the freeze ends before verify; verify compares the fence snapshots while the services write to the targets, and still catches a bad target', async () => {
+    const s = await setup('after');
+    const writer = await startSourceWriter(cluster.url(s.db), 150, 'as');
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      let switchedAt: number | undefined;
+      const r = await cutover(s.env, {
+        slot: s.slot, writersTimeoutMs: 5_000, verify: 'after-switch',
+        onSwitch: async (sw) => {
+          switchedAt = Date.now();
+          expect(sw.verified).toBe('no');
+          expect(sw.phases).toHaveProperty('sequences');
+          expect(sw.phases).toHaveProperty('snapshots');
+          expect(sw.phases).not.toHaveProperty('verify');
+          // A service writes to its new database right after the switch: a plain verify now differs.
+          await s.machines(`UPDATE machines_service.machine_telemetry SET temperature = -1 WHERE id = (SELECT min(id) FROM machines_service.machine_telemetry)`);
+          expect((await verifySplit(s.env, {})).ok).toBe(false);
+        },
+      });
+      expect(switchedAt).toBeDefined();
+      expect(r.verified).toBe('after-switch');
+      expect(r.verify?.ok).toBe(true);
+      expect(r.verifyAfterSwitchMs).toBeGreaterThan(0);
+      await writer.stop();
+      expect((await s.src(`SELECT count(*)::int AS n FROM pg_replication_slots`))[0]?.n).toBe(0);
+    } finally {
+      await writer.stop();
+      await s.done();
+    }
+
+    // A target that was wrong before the fence: reported after the switch, with the way back.
+    const b = await setup('afterbad');
+    try {
+      await b.machines(`UPDATE machines_service.machine_telemetry SET temperature = -999 WHERE id = (SELECT min(id) FROM machines_service.machine_telemetry)`);
+      let switched = false;
+      await expect(cutover(b.env, { slot: b.slot, writersTimeoutMs: 5_000, verify: 'after-switch', onSwitch: () => void (switched = true) })).rejects.toMatchObject({
+        code: 'VERIFY_MISMATCH', message: expect.stringContaining('after the switch'), hint: expect.stringContaining('split abort'),
+      });
+      expect(switched).toBe(true);
+    } finally {
+      await b.done();
+    }
+  });
+
   it('--wait-for-writers-stopped: refuses while a writer still writes (nothing lost), succeeds once it stopped', async () => {
     const s = await setup('waitw');
     const writer = await startSourceWriter(cluster.url(s.db), 150, 'ww');

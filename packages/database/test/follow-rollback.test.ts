@@ -176,8 +176,10 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
     let writer: ReturnType<typeof startTargetWriter> | undefined;
     try {
       await startFollowSplit(env, { planFile, slot, chunkRows: 5_000 });
-      const cut = await runCli(['split', 'cutover', '--slot', slot, '--rollback-window', ...planArgs], env);
+      const cut = await runCli(['split', 'cutover', '--slot', slot, '--rollback-window', '--verify', 'after-switch', ...planArgs], env);
       expect(cut.code, cut.stderr + cut.stdout).toBe(0);
+      // The freeze ends (URLs printed, "switch now") before verify of the fence snapshots reports.
+      expect(cut.stdout).toMatch(/write freeze: [\d.]+ s \(fence \d+ ms, catch-up \d+ ms, sequences \d+ ms, rollback-window \d+ ms, snapshots \d+ ms, drop-slot \d+ ms\)[\s\S]*MACHINES_DATABASE_URL=[\s\S]*switch the services now[\s\S]*verify after the switch: \d+ tables equal at the fence/);
       expect(cut.stdout).toMatch(/rollback window open: slot rb_slot_back_auth on target database .*; slot rb_slot_back_machines .*; slot rb_slot_back_inventory/);
       expect(cut.stdout + cut.stderr).not.toContain(PASSWORD);
       expect(await slotNames('rb_slot')).toEqual(['rb_slot_back_auth', 'rb_slot_back_inventory', 'rb_slot_back_machines']);

@@ -102,6 +102,10 @@ describe('split --follow, kill -9 twice, cutover (writer running throughout)', (
       while (!/following changes now/.test(out) && Date.now() < deadline && run.exitCode === null) await sleep(100);
       expect(out).toMatch(/following changes now/);
       await sleep(1_500);
+      const bad = await runCli(['split', 'cutover', '--slot', 'cli_slot', '--verify', 'later'], env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--verify must be "inside" or "after-switch", got "later"');
+      expect(await cluster.query(`SELECT count(*)::int AS n FROM information_schema.table_privileges WHERE grantee = 'service_role' AND privilege_type = 'INSERT'`, [], db)).toEqual(await cluster.query(`SELECT count(*)::int AS n FROM information_schema.table_privileges WHERE grantee = 'service_role' AND privilege_type = 'INSERT'`, [], golden));
       const cut = await runCli(['split', 'cutover', '--slot', 'cli_slot'], env);
       expect(cut.code, cut.stderr + cut.stdout).toBe(0);
       expect(cut.stdout).toMatch(/write freeze: \d+\.\d\d s/);

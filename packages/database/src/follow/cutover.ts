@@ -11,6 +11,7 @@ import { connectTo, openSplitContext, type SplitContext } from '../split/split-c
 import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
 import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
 import { ensureFollowState, markCutOver, readFollowState } from './follow-state.ts';
+import { holdFenceSnapshots } from './fence-snapshots.ts';
 import { followWithContext } from './follower.ts';
 import { changesAfter, dropSlotAndPublicationWith, releaseSlot, slotStatus } from './replication-slot.ts';
 import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
@@ -24,7 +25,15 @@ export interface CutoverOptions {
   /** How long to wait for write transactions in flight (revoke) or for writers to stop (wait). */
   readonly writersTimeoutMs?: number;
   readonly catchUpTimeoutMs?: number;
-  readonly verify?: boolean;
+  /**
+   * true (default): verify inside the freeze, before the switch. 'after-switch': hold a snapshot of
+   * the source and of every target at the fence, end the freeze (sets sequences, calls `onSwitch`)
+   * and verify those snapshots while the services already write to the targets; a mismatch is
+   * reported after the switch (roll back with the rollback window). false: no verify.
+   */
+  readonly verify?: boolean | 'after-switch';
+  /** Called when the write freeze ends and before verify runs, with verify 'after-switch'. */
+  readonly onSwitch?: (r: CutoverResult) => void | Promise<void>;
   readonly parallel?: number;
   /**
    * Keep the monolith in sync from the targets after the cutover (`split follow-back`), so that
@@ -45,6 +54,10 @@ export interface CutoverResult {
   readonly phases: Readonly<Record<string, number>>;
   readonly appliedAfterFence: number;
   readonly verify: VerifyResult | undefined;
+  /** When verify ran: inside the freeze, after the switch (on snapshots taken at the fence), or not at all. */
+  readonly verified: 'inside' | 'after-switch' | 'no';
+  /** With verify 'after-switch': how long it took (not part of the freeze). */
+  readonly verifyAfterSwitchMs?: number;
   readonly sequencesSet: readonly string[];
   /** Each service's variable and value (password shown as ***). */
   readonly environment: readonly string[];
@@ -110,7 +123,8 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       phase('catch-up');
       let verify: VerifyResult | undefined;
       const sequencesSet: string[] = [];
-      if (opts.verify !== false) {
+      const verifyInside = opts.verify === undefined || opts.verify === true;
+      if (verifyInside) {
         verify = await verifySplit(env, { ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2 });
         phase('verify');
         if (!verify.ok) {
@@ -128,12 +142,38 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         rollbackWindow = await openRollbackWindow(ctx, src, loaded, names.slot);
         phase('rollback-window');
       }
-      for (const t of ctx.targets) await withClient(ctx, t, (c) => markCutOver(c, names.slot));
-      await dropSlotAndPublicationWith(src, names);
-      phase('drop-slot');
-      const writeFreezeMs = Math.round(performance.now() - frozeAt);
-      const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.serviceConfigs[s].connection.redacted}`);
-      return { fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, sequencesSet, environment, ...(rollbackWindow ? { rollbackWindow } : {}) };
+      // Source fenced, targets caught up and not yet written by the services: this instant is the fence.
+      const snapshots = opts.verify === 'after-switch' ? await holdFenceSnapshots(ctx) : undefined;
+      try {
+        if (snapshots) phase('snapshots');
+        for (const t of ctx.targets) await withClient(ctx, t, (c) => markCutOver(c, names.slot));
+        await dropSlotAndPublicationWith(src, names);
+        phase('drop-slot');
+        const writeFreezeMs = Math.round(performance.now() - frozeAt);
+        const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.serviceConfigs[s].connection.redacted}`);
+        const result: CutoverResult = {
+          fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, verified: verifyInside ? 'inside' : 'no',
+          sequencesSet, environment, ...(rollbackWindow ? { rollbackWindow } : {}),
+        };
+        if (!snapshots) return result;
+        await opts.onSwitch?.(result);
+        const started = performance.now();
+        const after = await verifySplit(env, {
+          ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2, snapshots: { source: snapshots.source, targets: snapshots.targets }, setSequences: false,
+        });
+        const verifyAfterSwitchMs = Math.round(performance.now() - started);
+        if (!after.ok) {
+          throw new VendhubError('VERIFY_MISMATCH', 'verify after the switch found differences between the source and the targets as they were at the fence', {
+            details: { verify: after },
+            hint: rollbackWindow
+              ? 'The services already write to the targets: `split rollback` switches back to the monolith without losing those writes; inspect the differences first.'
+              : 'The services already write to the targets; the monolith is still fenced and unchanged since the fence: inspect the differences, then fix the targets, or switch the services back and run `split abort` to reopen the monolith (writes made in the targets since are not in it).',
+          });
+        }
+        return { ...result, verify: after, verified: 'after-switch', verifyAfterSwitchMs };
+      } finally {
+        await snapshots?.close();
+      }
     } catch (e) {
       throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
     } finally {

@@ -1,7 +1,7 @@
 import { EXIT } from '../../errors/exit-codes.ts';
 import { VendhubError } from '../../errors/vendhub-error.ts';
 import { abortFollow } from '../../follow/abort-follow.ts';
-import { cutover } from '../../follow/cutover.ts';
+import { cutover, type CutoverResult } from '../../follow/cutover.ts';
 import { followSource, type FollowProgress, type FollowResult } from '../../follow/follower.ts';
 import { startFollowSplit } from '../../follow/start-follow-split.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
@@ -23,7 +23,8 @@ export interface FollowCliOptions {
   waitForWritersStopped?: boolean;
   writersTimeout?: string;
   catchUpTimeout?: string;
-  verify?: boolean;
+  /** false (--no-verify), or the value of --verify <when>. */
+  verify?: boolean | string;
   rollbackWindow?: boolean;
 }
 
@@ -82,21 +83,45 @@ async function followAndReport(o: FollowCliOptions, ctx: CommandContext, signal?
   return EXIT.OK;
 }
 
+/** `--verify <when>` / `--no-verify` of `split cutover`. */
+function verifyWhen(v: boolean | string | undefined): boolean | 'after-switch' {
+  if (v === undefined || v === true || v === 'inside') return true;
+  if (v === false) return false;
+  if (v === 'after-switch') return 'after-switch';
+  throw new VendhubError('USAGE', `--verify must be "inside" or "after-switch", got "${v}"`);
+}
+
 /** `split cutover`: fence, catch up, verify, sequences, drop slot; prints the freeze window and each service's URL. */
 export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
+  const verify = verifyWhen(o.verify);
   const r = await cutover(ctx.env, {
     planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke',
     writersTimeoutMs: int('writers-timeout', o.writersTimeout, 15, 0, 86_400) * 1000, catchUpTimeoutMs: int('catch-up-timeout', o.catchUpTimeout, 300, 1, 86_400) * 1000,
-    verify: o.verify !== false, parallel: int('parallel', o.parallel, 2, 1, 32), rollbackWindow: o.rollbackWindow === true,
+    verify, parallel: int('parallel', o.parallel, 2, 1, 32), rollbackWindow: o.rollbackWindow === true,
     onPhase: (name, ms) => { if (!ctx.json) ctx.output.err(`cutover: ${name} ${ms} ms`); },
+    onSwitch: (s) => {
+      if (ctx.json) return;
+      printSwitch(ctx, s);
+      ctx.output.out('switch the services now; verifying the source and the targets as they were at the fence ...');
+    },
   });
   if (ctx.json) {
     printJson(ctx.output, { ok: true, cutover: { ...r, verify: r.verify ? { ok: r.verify.ok, tables: r.verify.tables.length } : undefined } });
     return EXIT.OK;
   }
+  if (r.verified === 'after-switch') {
+    ctx.output.out(`verify after the switch: ${r.verify?.tables.length} tables equal at the fence (${((r.verifyAfterSwitchMs ?? 0) / 1000).toFixed(2)} s, outside the freeze)`);
+    return EXIT.OK;
+  }
+  printSwitch(ctx, r);
+  return EXIT.OK;
+}
+
+function printSwitch(ctx: CommandContext, r: CutoverResult): void {
   ctx.output.out(`write freeze: ${(r.writeFreezeMs / 1000).toFixed(2)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v} ms`).join(', ')})`);
   ctx.output.out(`fence at ${r.fenceLsn} (${r.fence === 'revoke' ? `${r.revoked.length} write grants revoked` : 'writers stopped by the operator'}); lag at the fence ${kb(r.lagAtFenceBytes)}; ${r.appliedAfterFence} changes applied while frozen`);
   if (r.verify) ctx.output.out(`verify: ${r.verify.tables.length} tables equal`);
+  else if (r.verified === 'no') ctx.output.out('verify: skipped (--no-verify)');
   ctx.output.out('the targets are the system of record now; set in each service:');
   for (const l of r.environment) ctx.output.out(`  ${l}`);
   if (r.rollbackWindow) {
@@ -104,7 +129,6 @@ export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandConte
     ctx.output.out('the monolith stays read-only and follows the targets while `vendhub-db split follow-back` runs (start it now);');
     ctx.output.out('`split rollback` switches back without losing writes, `split end-rollback-window` closes the window');
   }
-  return EXIT.OK;
 }
 
 /** `split abort`: drop slot and publication, give back fenced write grants; the source is as before. */
