@@ -9,6 +9,7 @@ import { cachedReadMethods } from './cached-read-methods.ts';
 import { canonicalArgs } from './canonical-args.ts';
 import { DependencyPlanner, type WriteEvent } from './dependency-planner.ts';
 import { inlineSchemaOf, transactionIdOfClient, transactionOf } from './prisma-internals.ts';
+import { LocalTier } from './local-tier.ts';
 import { QueryCache, type CacheHealth, type ReadSpec } from './query-cache.ts';
 import { RedisCacheStore } from './redis-cache-store.ts';
 import { openRedis } from './redis-connection.ts';
@@ -112,6 +113,7 @@ export function createCacheExtension(options: CacheExtensionOptions) {
         genKeys: placed.genKeys,
         ttlMs: (o.ttl ?? policy?.ttl ?? opts.ttlMs / 1000) * 1000,
         swrMs: (o.swr ?? policy?.swr ?? opts.swrMs / 1000) * 1000,
+        local: o.local ?? policy?.local ?? false,
       };
     };
 
@@ -219,7 +221,8 @@ function openQueryCache(opts: ResolvedCacheOptions, keys: CacheKeys): QueryCache
   const release = async () => {
     await redis.quit().catch(() => redis.disconnect());
   };
-  return new QueryCache({ ...common, store: new RedisCacheStore(redis), offReason: '', release });
+  const local = opts.local && new LocalTier({ url: opts.redisUrl, prefixes: keys.generationPrefixes(), connectionName: `vh-cache-local:${opts.keyPrefix.replace(/[^\w:.-]/g, '_')}${opts.service}`, ...opts.local, onError: opts.onError });
+  return new QueryCache({ ...common, store: new RedisCacheStore(redis), offReason: '', release, local });
 }
 
 /** For writes in a transaction the scope does not know: invalidate now, and again once it must have ended. */

@@ -56,4 +56,9 @@ export class CacheKeys {
   lease(entryKey: string): string {
     return `${entryKey}:lease`;
   }
+
+  /** Prefixes covering every generation key a read of this service can depend on (for Redis client tracking). */
+  generationPrefixes(): string[] {
+    return [`${this.#service}g:`, `${this.#service}u:`, `${this.#service}r:`, `${this.#prefix}t:`, this.epoch];
+  }
 }

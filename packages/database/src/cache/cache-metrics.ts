@@ -2,8 +2,10 @@ import type { CircuitState } from './circuit-breaker.ts';
 
 /** Counters since the cache was created. Plain numbers: add them to any metrics exporter as they are. */
 export interface CacheCounters {
-  /** Reads answered from a fresh entry. */
+  /** Reads answered from a fresh entry (in Redis or, counted in `localHits` too, in the local tier). */
   hits: number;
+  /** Reads answered from this process's local tier without asking Redis. */
+  localHits: number;
   /** Reads that found no valid entry (absent, expired, or invalidated). */
   misses: number;
   /** Reads answered from an entry past its ttl but within swr, while one caller refreshes it. */
@@ -43,12 +45,17 @@ export interface CacheStats extends CacheCounters {
   readonly pendingInvalidations: number;
   /** Reads currently loading from the database on behalf of the cache. */
   readonly inFlight: number;
+  /** The local tier: off (not configured), connecting (not tracking yet, or after a disconnect: serves nothing), on, closed. */
+  readonly local: 'off' | 'connecting' | 'on' | 'closed';
+  /** Copies held by the local tier. */
+  readonly localEntries: number;
   /** The service pool's connections, when the extension was given the pool. */
   readonly pool?: { readonly total: number; readonly idle: number; readonly waiting: number };
 }
 
 export const newCounters = (): CacheCounters => ({
   hits: 0,
+  localHits: 0,
   misses: 0,
   staleServed: 0,
   coalescedWaits: 0,

@@ -13,6 +13,8 @@ export type ReadCacheOption =
       readonly swr?: number;
       /** Tags this read depends on; a write declaring one of them invalidates it. */
       readonly tags?: readonly string[];
+      /** May be answered from this process's memory (the `local` tier, when configured); see its guarantee. */
+      readonly local?: boolean;
     };
 
 /** Per-query option on writes: extra tags to invalidate once the write has committed. */
@@ -25,6 +27,8 @@ export interface ModelCachePolicy {
   readonly swr?: number;
   /** false: reads of this model are never cached, even when a query asks. */
   readonly enabled?: boolean;
+  /** Default of the read option `local` for this model's reads. */
+  readonly local?: boolean;
   /**
    * Tags a write to this model invalidates, e.g. for MachineInventory:
    * `({ rows }) => rows?.map((r) => `machine:${r.machineId}:inventory`) ?? ['machine-inventory']`.
@@ -51,6 +55,13 @@ export interface CacheExtensionOptions {
   readonly defaults?: { readonly ttl?: number; readonly swr?: number };
   /** Per-model defaults and invalidation rules, keyed by model name (`User`, `MachineInventory`). */
   readonly models?: Readonly<Record<string, ModelCachePolicy>>;
+  /**
+   * An in-process tier in front of Redis for reads with `local: true`, kept in sync by Redis
+   * client-side caching (one more connection; needs `redisUrl`). A hit costs no round trip; a write
+   * in another process reaches it as fast as Redis's invalidation message (see src/cache/README.md).
+   * `maxEntries` (10000), `ttl`: longest a copy is served, seconds (5), `heartbeatMs` (1000).
+   */
+  readonly local?: boolean | { readonly maxEntries?: number; readonly ttl?: number; readonly heartbeatMs?: number };
   /** Limit on each Redis call, ms (default 50). */
   readonly timeoutMs?: number;
   /** Circuit breaker: opens after `failureThreshold` failures in a row (5) for `openMs` (1000). */
@@ -98,6 +109,8 @@ export interface ResolvedCacheOptions {
   readonly genTtlMs: number;
   readonly maxPending: number;
   readonly lateInvalidationMs: number;
+  /** Undefined: no local tier. */
+  readonly local: { readonly maxEntries: number; readonly ttlMs: number; readonly heartbeatMs: number } | undefined;
   readonly onError: ((error: Error) => void) | undefined;
 }
 
@@ -127,13 +140,16 @@ export function resolveCacheOptions(o: CacheExtensionOptions): ResolvedCacheOpti
     genTtlMs: seconds(o.generationTtl, 'generationTtl', 86_400, 1),
     maxPending: count(o.maxPendingInvalidations, 'maxPendingInvalidations', 10_000),
     lateInvalidationMs: millis(o.lateInvalidationMs, 'lateInvalidationMs', 6_000),
+    local: localOptions(o.local, problems),
     onError: o.onError,
   };
+  if (resolved.local !== undefined && (o.store !== undefined || o.redis !== undefined)) problems.push('local needs redisUrl (the tier opens its own tracking connection), not an injected redis or store');
   if (o.schemaVersion !== undefined && !/^[\w.-]{1,64}$/.test(o.schemaVersion)) problems.push('schemaVersion must be 1-64 characters of [A-Za-z0-9_.-]');
   if (o.redisUrl?.trim() && !/^rediss?:\/\//.test(o.redisUrl.trim())) problems.push('redisUrl must start with redis:// or rediss://');
   for (const [model, p] of Object.entries(resolved.models)) {
     check(p.ttl, `models.${model}.ttl`, 1, 0.001, problems, 's');
     check(p.swr, `models.${model}.swr`, 0, 0, problems, 's');
+    if (p.local !== undefined && typeof p.local !== 'boolean') problems.push(`models.${model}.local must be true or false`);
     if (p.invalidates !== undefined && typeof p.invalidates !== 'function') problems.push(`models.${model}.invalidates must be a function`);
   }
   if (problems.length > 0) throw invalid(problems);
@@ -154,10 +170,11 @@ export function readOption(opt: unknown, where: string): Exclude<ReadCacheOption
   if (opt === undefined || opt === false) return undefined;
   if (opt === true) return {};
   const problems: string[] = [];
-  if (opt === null || typeof opt !== 'object') problems.push(`${where}: cache must be true, false or { ttl, swr, tags }`);
+  if (opt === null || typeof opt !== 'object') problems.push(`${where}: cache must be true, false or { ttl, swr, tags, local }`);
   else {
     const o = opt as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!['ttl', 'swr', 'tags'].includes(k)) problems.push(`${where}: unknown cache option "${k}"`);
+    for (const k of Object.keys(o)) if (!['ttl', 'swr', 'tags', 'local'].includes(k)) problems.push(`${where}: unknown cache option "${k}"`);
+    if (o.local !== undefined && typeof o.local !== 'boolean') problems.push(`${where}: cache.local must be true or false`);
     if (o.ttl !== undefined) check(o.ttl as number, `${where}: cache.ttl`, 1, 0.001, problems, 's');
     if (o.swr !== undefined) check(o.swr as number, `${where}: cache.swr`, 0, 0, problems, 's');
     if (o.tags !== undefined) tagList(o.tags, `${where}: cache.tags`, problems);
@@ -176,6 +193,20 @@ export function writeTags(opt: unknown, where: string): readonly string[] {
   const tags = tagList((opt as { tags?: unknown } | null)?.tags ?? [], `${where}: cache.tags`, problems);
   if (problems.length > 0) throw invalid(problems);
   return tags;
+}
+
+function localOptions(v: CacheExtensionOptions['local'], problems: string[]): ResolvedCacheOptions['local'] {
+  if (v === undefined || v === false) return undefined;
+  const o = v === true ? {} : v;
+  if (o === null || typeof o !== 'object') {
+    problems.push('local must be true, false or { maxEntries, ttl, heartbeatMs }');
+    return undefined;
+  }
+  return {
+    maxEntries: Math.floor(check(o.maxEntries, 'local.maxEntries', 10_000, 1, problems, 'count')),
+    ttlMs: check(o.ttl, 'local.ttl', 5, 0.001, problems, 's') * 1000,
+    heartbeatMs: check(o.heartbeatMs, 'local.heartbeatMs', 1_000, 10, problems, 'ms'),
+  };
 }
 
 function tagList(v: unknown, name: string, problems: string[]): readonly string[] {

@@ -3,6 +3,7 @@ import type { CacheCounters, CacheStats } from './cache-metrics.ts';
 /** Counter name suffix and help text for each counter, in the order they are printed. */
 const COUNTERS: readonly (readonly [keyof CacheCounters, string, string])[] = [
   ['hits', 'hits_total', 'Reads answered from a fresh entry.'],
+  ['localHits', 'local_hits_total', "Reads answered from the process's local tier (also in hits_total)."],
   ['misses', 'misses_total', 'Reads that found no valid entry.'],
   ['staleServed', 'stale_served_total', 'Reads answered from an entry past its ttl, within swr.'],
   ['coalescedWaits', 'coalesced_waits_total', "Reads that waited for another caller's database read."],
@@ -42,6 +43,7 @@ export function prometheusText(stats: readonly CacheStats[], prefix = 'vendhub_c
   family('enabled', 'gauge', '1 when a Redis is configured and the cache is open.', stats.map((s) => `${prefix}enabled${label(s)} ${s.enabled ? 1 : 0}`));
   family('pending_invalidations', 'gauge', 'Generation keys waiting to be bumped once Redis answers.', stats.map((s) => `${prefix}pending_invalidations${label(s)} ${s.pendingInvalidations}`));
   family('in_flight', 'gauge', 'Database reads in flight on behalf of the cache.', stats.map((s) => `${prefix}in_flight${label(s)} ${s.inFlight}`));
+  family('local_entries', 'gauge', 'Copies held by the local tier (0 when it is off).', stats.map((s) => `${prefix}local_entries${label(s)} ${s.localEntries}`));
   const pooled = stats.filter((s) => s.pool !== undefined);
   if (pooled.length > 0) {
     family('pool_connections', 'gauge', "The service pool's open connections, all (total) and unused (idle).",

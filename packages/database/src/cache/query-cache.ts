@@ -3,6 +3,7 @@ import type { CacheStore } from './cache-store.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { newCounters, type CacheCounters, type CacheStats } from './cache-metrics.ts';
 import { FailOpenStore } from './fail-open-store.ts';
+import { invalidateLocally, type LocalTier } from './local-tier.ts';
 import { PendingInvalidations } from './pending-invalidations.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
 
@@ -22,6 +23,8 @@ export interface QueryCacheOptions {
   readonly genTtlMs: number;
   readonly maxPending: number;
   readonly onError?: ((error: Error) => void) | undefined;
+  /** In-process copies for reads that ask for them (`local: true`); closed with the cache. */
+  readonly local?: LocalTier | undefined;
   /** Releases what this cache opened (its own Redis connection); not called for an injected store. */
   readonly release?: (() => Promise<void>) | undefined;
 }
@@ -33,6 +36,8 @@ export interface ReadSpec {
   readonly genKeys: readonly string[];
   readonly ttlMs: number;
   readonly swrMs: number;
+  /** May be answered from this process's local tier (when there is one). */
+  readonly local?: boolean;
 }
 
 export interface CacheHealth {
@@ -94,12 +99,27 @@ export class QueryCache {
     const store = this.#store;
     if (!store || this.#closed) return load();
     if ((this.#pending.size > 0 || this.#replay) && !(await this.#deliverPending())) return this.#bypass(load);
+    const local = spec.local === true ? this.#o.local : undefined;
+    if (local !== undefined) {
+      const payload = local.get(spec.entryKey, spec.genKeys);
+      if (payload !== undefined) {
+        try {
+          const value = decodeValue(payload);
+          this.#counters.hits++;
+          this.#counters.localHits++;
+          return value as T;
+        } catch (e) {
+          this.#report(e);
+        }
+      }
+    }
+    const stamp = local?.stamp();
     const found = await store.call((s) => s.lookup(spec.entryKey, spec.genKeys));
     if (!found.ok) return this.#bypass(load);
     const current = joinGens(found.value.gens);
     const entry = found.value.entry;
     if (entry !== null && current !== undefined) {
-      const value = this.#validEntry(entry, current, spec, load);
+      const value = this.#validEntry(entry, current, spec, load, local, stamp);
       if (value !== NOT_DECODED) return value.value as T;
     }
     this.#counters.misses++;
@@ -110,7 +130,11 @@ export class QueryCache {
   async invalidate(genKeys: readonly string[]): Promise<void> {
     const store = this.#store;
     if (!store || genKeys.length === 0 || this.#closed) return;
+    // Local copies in this process: dropped now, and again once Redis has the bump (a lookup that
+    // raced with it may have stored one in between; its invalidation message may come later still).
+    invalidateLocally(genKeys);
     const sent = await store.call((s) => s.bump(this.#o.seqKey, genKeys, this.#o.genTtlMs));
+    invalidateLocally(genKeys);
     if (sent.ok) {
       this.#counters.invalidations += genKeys.length;
       return;
@@ -133,6 +157,8 @@ export class QueryCache {
       circuitOpens: this.#breaker.opens,
       pendingInvalidations: this.#pending.size + this.#replaying,
       inFlight: this.#flights.size,
+      local: this.#o.local === undefined ? 'off' : this.#o.local.state,
+      localEntries: this.#o.local?.size ?? 0,
     };
   }
 
@@ -152,12 +178,13 @@ export class QueryCache {
     this.#closed ??= (async () => {
       clearInterval(this.#retryTimer);
       await Promise.allSettled([...this.#background]);
+      await this.#o.local?.close();
       await this.#o.release?.();
     })();
     return this.#closed;
   }
 
-  #validEntry(entry: string, current: string, spec: ReadSpec, load: () => Promise<unknown>): { value: unknown } | typeof NOT_DECODED {
+  #validEntry(entry: string, current: string, spec: ReadSpec, load: () => Promise<unknown>, local?: LocalTier, stamp?: number): { value: unknown } | typeof NOT_DECODED {
     const a = entry.indexOf('|');
     const b = entry.indexOf('|', a + 1);
     if (a < 0 || b < 0 || entry.slice(0, a) !== current) return NOT_DECODED;
@@ -173,6 +200,7 @@ export class QueryCache {
     }
     if (now < freshUntil) {
       this.#counters.hits++;
+      local?.put(spec.entryKey, spec.genKeys, entry.slice(b + 1), freshUntil, stamp);
     } else {
       this.#counters.staleServed++;
       this.#refresh(spec, entry.slice(0, a), load);
@@ -310,6 +338,7 @@ export class QueryCache {
     if (keys.length === 0) return true;
     this.#replaying = keys.length;
     const sent = await this.#store!.call((s) => s.bump(this.#o.seqKey, keys, this.#o.genTtlMs));
+    invalidateLocally(keys);
     this.#replaying = 0;
     if (sent.ok) {
       this.#counters.invalidationsReplayed += keys.length;

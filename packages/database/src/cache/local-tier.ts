@@ -1,0 +1,221 @@
+import { Redis } from 'ioredis';
+
+export interface LocalTierOptions {
+  /** The Redis the cache uses: the tier opens one more connection to it, for invalidation messages. */
+  readonly url: string;
+  /** Name of the tracking connection in CLIENT LIST. */
+  readonly connectionName?: string;
+  /** Key prefixes of every generation key a local entry can depend on (Redis tracks these). */
+  readonly prefixes: readonly string[];
+  /** Entries kept at most; the oldest go first. */
+  readonly maxEntries: number;
+  /** Longest time a local copy is served, whatever Redis says (a bound for a silent network failure). */
+  readonly ttlMs: number;
+  /** The tracking connection is pinged this often; no answer within the same time and the tier turns off until it reconnects. */
+  readonly heartbeatMs: number;
+  readonly onError?: ((error: Error) => void) | undefined;
+}
+
+export type LocalTierState = 'connecting' | 'on' | 'closed';
+
+interface LocalEntry {
+  readonly payload: string;
+  readonly expiresAt: number;
+  /** The local version of each generation key of the read (same order) when the entry was stored. */
+  readonly versions: readonly number[];
+}
+
+/** Generation keys whose versions are remembered before the tier starts over (drops every entry). */
+const MAX_VERSIONS = 200_000;
+
+/** Every tier of this process: a write invalidates them all at once, before and after Redis has it. */
+const tiers = new Set<LocalTier>();
+
+/**
+ * Marks generation keys changed in every local tier of this process, so no read in this process
+ * answers from a local copy that depends on them (read-your-writes within the process, whatever
+ * the order in which Redis's reply and its invalidation message arrive).
+ */
+export function invalidateLocally(genKeys: readonly string[]): void {
+  for (const t of tiers) t.invalidate(genKeys);
+}
+
+/**
+ * In-process copies of cache entries (a "near cache"), served without asking Redis. A copy is kept
+ * only while Redis tells this process about every change to the generation keys it depends on:
+ * Redis client-side caching in broadcast mode (`CLIENT TRACKING ON BCAST PREFIX ...`), with the
+ * invalidation messages redirected to this tier's own RESP2 connection subscribed to
+ * `__redis__:invalidate`.
+ *
+ * Each generation key has a local version, raised by every invalidation message (and by writes in
+ * this process, see `invalidateLocally`); a copy records the versions it was stored under and is
+ * served only while they are unchanged, for at most `ttlMs` and never past the entry's own
+ * freshness. A copy is stored only if no invalidation arrived between the Redis lookup that found
+ * it and the store (`stamp()`/`put()`). When the connection drops, a heartbeat goes unanswered or
+ * Redis flushes, every copy is dropped and the tier stays off until it is subscribed again.
+ *
+ * The guarantee is weaker than the Redis tier's: a read in another process may return the old value
+ * for as long as Redis's invalidation message takes to arrive there (typically well under a
+ * millisecond on a LAN; at most `ttlMs` if the network fails silently). Within this process a
+ * write is never followed by a stale read.
+ */
+export class LocalTier {
+  readonly #o: LocalTierOptions;
+  readonly #redis: Redis;
+  readonly #versions = new Map<string, number>();
+  readonly #entries = new Map<string, LocalEntry>();
+  /** Raised on every change: a `put` whose stamp differs may hold a value older than a change it did not see. */
+  #changes = 0;
+  #state: LocalTierState = 'connecting';
+  /** Which connection the current (re)subscription belongs to. */
+  #attempt = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #awaitingPong = false;
+  #hits = 0;
+  #drops = 0;
+
+  constructor(opts: LocalTierOptions) {
+    this.#o = opts;
+    this.#redis = new Redis(opts.url, {
+      // RESP2: invalidation messages then arrive as pub/sub messages, which ioredis delivers.
+      protocol: 2,
+      autoResubscribe: false,
+      connectionName: opts.connectionName ?? 'vh-cache-local',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      enableReadyCheck: false,
+      connectTimeout: 1_000,
+      commandTimeout: Math.max(opts.heartbeatMs, 200),
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
+    });
+    this.#redis.on('error', (e: Error) => opts.onError?.(e));
+    this.#redis.on('ready', () => void this.#subscribe());
+    this.#redis.on('close', () => this.#off());
+    this.#redis.on('messageBuffer', (channel: Buffer, message: unknown) => {
+      if (String(channel) === '__redis__:invalidate') this.#onMessage(message);
+    });
+    tiers.add(this);
+  }
+
+  get state(): LocalTierState {
+    return this.#state;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Reads answered from this tier, and copies dropped by invalidations or expiry. */
+  get counts(): { readonly hits: number; readonly drops: number } {
+    return { hits: this.#hits, drops: this.#drops };
+  }
+
+  /** The encoded value, if a valid copy is here. */
+  get(entryKey: string, genKeys: readonly string[]): string | undefined {
+    if (this.#state !== 'on') return undefined;
+    const e = this.#entries.get(entryKey);
+    if (e === undefined) return undefined;
+    let valid = Date.now() < e.expiresAt;
+    for (let i = 0; valid && i < genKeys.length; i++) valid = (this.#versions.get(genKeys[i] as string) ?? 0) === e.versions[i];
+    if (!valid) {
+      this.#entries.delete(entryKey);
+      this.#drops++;
+      return undefined;
+    }
+    this.#hits++;
+    return e.payload;
+  }
+
+  /** Taken before the Redis lookup whose answer may be `put`; undefined while the tier is off. */
+  stamp(): number | undefined {
+    return this.#state === 'on' ? this.#changes : undefined;
+  }
+
+  /** Keeps a copy of an entry Redis just confirmed, unless anything changed since `stamp`. */
+  put(entryKey: string, genKeys: readonly string[], payload: string, freshUntil: number, stamp: number | undefined): void {
+    if (stamp === undefined || stamp !== this.#changes || this.#state !== 'on') return;
+    const expiresAt = Math.min(freshUntil, Date.now() + this.#o.ttlMs);
+    if (expiresAt <= Date.now()) return;
+    const versions = genKeys.map((k) => this.#versions.get(k) ?? 0);
+    this.#entries.delete(entryKey);
+    if (this.#entries.size >= this.#o.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(entryKey, { payload, expiresAt, versions });
+  }
+
+  /** These generation keys changed: copies that depend on them are no longer served. */
+  invalidate(genKeys: readonly string[]): void {
+    this.#changes++;
+    if (this.#versions.size + genKeys.length > MAX_VERSIONS) return this.#clear();
+    for (const k of genKeys) this.#versions.set(k, (this.#versions.get(k) ?? 0) + 1);
+  }
+
+  /** Idempotent: closes the tracking connection; the tier serves nothing afterwards. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    tiers.delete(this);
+    clearInterval(this.#heartbeat);
+    this.#clear();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  async #subscribe(): Promise<void> {
+    const attempt = ++this.#attempt;
+    try {
+      const id = (await this.#redis.client('ID')) as number;
+      await this.#redis.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...this.#o.prefixes.flatMap((p) => ['PREFIX', p]));
+      await this.#redis.subscribe('__redis__:invalidate');
+    } catch (e) {
+      this.#o.onError?.(e instanceof Error ? e : new Error(String(e)));
+      if (attempt === this.#attempt && this.#state !== 'closed') this.#redis.disconnect(true);
+      return;
+    }
+    if (attempt !== this.#attempt || this.#state === 'closed') return;
+    // Changes made while no connection was tracking were never announced: start empty.
+    this.#clear();
+    this.#state = 'on';
+    this.#awaitingPong = false;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => this.#beat(attempt), this.#o.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  #beat(attempt: number): void {
+    if (attempt !== this.#attempt || this.#state !== 'on') return;
+    if (this.#awaitingPong) {
+      // The last ping is still unanswered: messages may be stuck too.
+      this.#o.onError?.(new Error(`cache local tier: no answer from Redis within ${this.#o.heartbeatMs} ms; local copies dropped until it answers`));
+      this.#off();
+      this.#redis.disconnect(true);
+      return;
+    }
+    this.#awaitingPong = true;
+    this.#redis.ping().then(
+      () => {
+        if (attempt === this.#attempt) this.#awaitingPong = false;
+      },
+      () => {},
+    );
+  }
+
+  #onMessage(message: unknown): void {
+    // null: Redis flushed a database (or the tracking table overflowed): everything may have changed.
+    if (!Array.isArray(message)) return this.#clear();
+    this.invalidate(message.map(String));
+  }
+
+  #off(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'connecting';
+    this.#attempt++;
+    clearInterval(this.#heartbeat);
+    this.#clear();
+  }
+
+  #clear(): void {
+    this.#changes++;
+    this.#drops += this.#entries.size;
+    this.#entries.clear();
+    this.#versions.clear();
+  }
+}

@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { describe, expect, it, vi } from 'vitest';
+import { PrismaClient as AuthClient } from '../src/generated/auth/client.ts';
+import { createCacheExtension, type CacheExtensionOptions } from '../src/cache/index.ts';
+import { cacheTestDatabases, REDIS_URL } from './helpers/cache.ts';
+import { freePort, OwnRedis } from './helpers/own-redis.ts';
+
+const { fresh: freshDatabase } = cacheTestDatabases('cachelocal', ['auth']);
+
+/** One cached auth client with a local tier; `sql` runs on the same database behind Prisma's back. */
+function openClient(url: string, prefix: string, opts: Partial<CacheExtensionOptions> = {}) {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  pool.on('error', () => {});
+  const base = new AuthClient({ adapter: new PrismaPg(pool, { schema: 'auth_service' }) });
+  const errors: Error[] = [];
+  const prisma = base.$extends(
+    createCacheExtension({ service: 'auth', redisUrl: REDIS_URL, keyPrefix: prefix, timeoutMs: 1_000, local: { ttl: 30 }, onError: (e) => void errors.push(e), ...opts }),
+  );
+  return { prisma, pool, errors, close: async () => (await prisma.$cache.close(), await base.$disconnect(), await pool.end()) };
+}
+
+const user = (n: string) => ({ email: `${n}@example.com`, name: n, passwordHash: 'h' });
+/** Reads until one is answered locally (the first reads fill Redis, then the tier; an invalidation message still on its way may refuse a copy). */
+async function warm(c: ReturnType<typeof openClient>, read: () => Promise<unknown>): Promise<void> {
+  const before = c.prisma.$cache.stats().localHits;
+  for (let i = 0; i < 20; i++) {
+    await read();
+    if (c.prisma.$cache.stats().localHits > before) return;
+  }
+  throw new Error('no read was answered by the local tier');
+}
+
+const on = (c: ReturnType<typeof openClient>) => vi.waitFor(() => expect(c.prisma.$cache.stats().local).toBe('on'), { timeout: 5_000, interval: 10 });
+
+describe('local tier (near cache kept in sync by Redis client tracking)', () => {
+  it('answers repeated reads from memory; within a process no read after an acknowledged write is stale (two clients racing)', async () => {
+    const { url, prefix } = await freshDatabase();
+    const procs = [openClient(url, prefix), openClient(url, prefix)];
+    try {
+      await Promise.all(procs.map(on));
+      const rows = await Promise.all([0, 1, 2].map((i) => procs[0]!.prisma.user.create({ data: { ...user(`l${i}`), name: '0' } })));
+      const acked = rows.map(() => 0);
+      const deadline = Date.now() + 3_000;
+      let reads = 0;
+      const stale: string[] = [];
+      const writer = async (i: number) => {
+        for (let v = 1; Date.now() < deadline; v++) {
+          await procs[v % 2]!.prisma.user.update({ where: { id: rows[i]!.id }, data: { name: String(v) } });
+          acked[i] = v;
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+        }
+      };
+      const reader = async (p: (typeof procs)[number], n: number) => {
+        while (Date.now() < deadline) {
+          const i = (n + reads) % rows.length;
+          const floor = acked[i]!;
+          const row = await p.prisma.user.findUnique({ where: { id: rows[i]!.id }, cache: { local: true } });
+          reads++;
+          if (Number(row?.name) < floor) stale.push(`row ${i}: got ${row?.name}, write ${floor} was acknowledged before the read`);
+        }
+      };
+      await Promise.all([...rows.map((_, i) => writer(i)), ...procs.flatMap((p) => [0, 1, 2, 3].map((n) => reader(p, n)))]);
+      const stats = procs.map((p) => p.prisma.$cache.stats());
+      expect(stale).toEqual([]);
+      expect(reads).toBeGreaterThan(1_000);
+      // Most reads never left the process.
+      expect(stats.reduce((n, s) => n + s.localHits, 0)).toBeGreaterThan(reads / 2);
+      expect(stats.every((s) => s.redisErrors === 0)).toBe(true);
+
+      // A copy is served no longer than the tier's ttl, even when nothing changed.
+      const short = openClient(url, prefix, { local: { ttl: 0.2 } });
+      try {
+        await on(short);
+        const where = { id: rows[0]!.id };
+        await warm(short, () => short.prisma.user.findUnique({ where, cache: { local: true } }));
+        const before = short.prisma.$cache.stats();
+        await new Promise((r) => setTimeout(r, 300));
+        await short.prisma.user.findUnique({ where, cache: { local: true } });
+        expect(short.prisma.$cache.stats()).toMatchObject({ localHits: before.localHits, hits: before.hits + 1 });
+        // Reads that do not ask for it never use the tier.
+        await short.prisma.user.findUnique({ where, cache: true });
+        await short.prisma.user.findUnique({ where, cache: true });
+        expect(short.prisma.$cache.stats()).toMatchObject({ localHits: before.localHits, hits: before.hits + 3 });
+      } finally {
+        await short.close();
+      }
+    } finally {
+      await Promise.all(procs.map((p) => p.close()));
+    }
+  });
+
+  it('a write in another process reaches the tier with Redis\'s invalidation message: stale only until it arrives, never later', async () => {
+    const { url, prefix } = await freshDatabase();
+    const c = openClient(url, prefix);
+    const N = 150;
+    try {
+      await on(c);
+      const row = await c.prisma.user.create({ data: { ...user('x'), name: '0' } });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cache-writer-child.ts', url, REDIS_URL, prefix, row.id, String(N), '15'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      /** When this process learned that write v was acknowledged (index v). */
+      const ackedAt: number[] = [0];
+      let ready = false;
+      createInterface({ input: child.stdout }).on('line', (l) => {
+        if (l === 'ready') ready = true;
+        const m = /^acked (\d+)$/.exec(l);
+        if (m) ackedAt[Number(m[1])] = performance.now();
+      });
+      await vi.waitFor(() => expect(ready).toBe(true), { timeout: 20_000, interval: 20 });
+      let done = false;
+      void exited.then(() => (done = true));
+      let reads = 0;
+      let staleReads = 0;
+      let worstMs = 0;
+      const reader = async () => {
+        while (!done) {
+          const start = performance.now();
+          const floor = ackedAt.length - 1;
+          const got = Number((await c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } }))?.name);
+          reads++;
+          if (got < floor) {
+            staleReads++;
+            // How long before this read started had this process known of the first write it missed.
+            worstMs = Math.max(worstMs, start - (ackedAt[got + 1] as number));
+          }
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      await Promise.all([reader(), reader(), reader()]);
+      expect(await exited).toBe(0);
+      expect(ackedAt.length - 1).toBe(N);
+      const s = c.prisma.$cache.stats();
+      console.info(`local tier vs a writer process: ${reads} reads, ${s.localHits} local hits, ${staleReads} stale (worst ${worstMs.toFixed(2)} ms after the ack was known here)`);
+      expect(s.localHits).toBeGreaterThan(reads / 4);
+      // The window is the delivery of one message, not the ttl (30 s here).
+      expect(worstMs).toBeLessThan(250);
+      await vi.waitFor(async () => expect((await c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } }))?.name).toBe(String(N)), { timeout: 250, interval: 5 });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('tracking connection killed: copies dropped, a change made meanwhile is not missed, the tier comes back', async () => {
+    const { url, prefix } = await freshDatabase();
+    const c = openClient(url, prefix);
+    const admin = new Redis(REDIS_URL);
+    try {
+      await on(c);
+      const row = await c.prisma.user.create({ data: user('k') });
+      const read = () => c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } });
+      await warm(c, read);
+      expect(c.prisma.$cache.stats()).toMatchObject({ localHits: 1, localEntries: 1 });
+      const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+      const ids = list.split('\n').filter((l) => l.includes(` name=vh-cache-local:${prefix}auth `)).map((l) => /^id=(\d+)/.exec(l)?.[1]);
+      expect(ids).toHaveLength(1);
+      // Killed, and the row changed by "another process" before this one could be told.
+      await admin.call('CLIENT', 'KILL', 'ID', ids[0] as string);
+      await c.pool.query(`UPDATE auth_service.users SET name = 'changed' WHERE id = $1`, [row.id]);
+      await c.prisma.$cache.invalidateModels(['User']);
+      expect((await read())?.name).toBe('changed');
+      await on(c);
+      expect((await read())?.name).toBe('changed');
+      expect((await read())?.name).toBe('changed');
+      expect(c.prisma.$cache.stats().localHits).toBeGreaterThan(1);
+    } finally {
+      admin.disconnect();
+      await c.close();
+    }
+  });
+
+  it('Redis paused (connection open, no answers): the heartbeat turns the tier off, reads still succeed; it comes back with Redis', async () => {
+    const { url, prefix } = await freshDatabase();
+    const redis = new OwnRedis(await freePort());
+    await redis.start();
+    const c = openClient(url, prefix, { redisUrl: redis.url, timeoutMs: 50, circuit: { failureThreshold: 3, openMs: 200 }, local: { ttl: 30, heartbeatMs: 100 } });
+    try {
+      await on(c);
+      const row = await c.prisma.user.create({ data: user('p') });
+      const read = () => c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } });
+      await warm(c, read);
+      expect(c.prisma.$cache.stats().localHits).toBe(1);
+      redis.signal('SIGSTOP');
+      try {
+        await vi.waitFor(() => expect(c.prisma.$cache.stats()).toMatchObject({ local: 'connecting', localEntries: 0 }), { timeout: 2_000, interval: 10 });
+        await c.pool.query(`UPDATE auth_service.users SET name = 'while paused' WHERE id = $1`, [row.id]);
+        for (let i = 0; i < 5; i++) expect((await read())?.name).toBe('while paused');
+        expect(c.prisma.$cache.stats().localHits).toBe(1);
+      } finally {
+        redis.signal('SIGCONT');
+      }
+      await on(c);
+      expect(await read()).toMatchObject({ id: row.id });
+    } finally {
+      await c.close();
+      await redis.kill().catch(() => {});
+    }
+  });
+
+  it('checks its options, and is off (and says so) unless configured', async () => {
+    const { url, prefix } = await freshDatabase();
+    expect(() => createCacheExtension({ service: 'auth', redisUrl: REDIS_URL, local: { ttl: 0, maxEntries: 0 } })).toThrow(/local\.maxEntries must be a number >= 1[\s\S]*local\.ttl must be a number >= 0\.001/);
+    expect(() => createCacheExtension({ service: 'auth', redis: new Redis({ lazyConnect: true }), local: true })).toThrow(/local needs redisUrl/);
+    const c = openClient(url, prefix, { local: false });
+    try {
+      const row = await c.prisma.user.create({ data: user('o') });
+      await expect(c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: 'yes' as unknown as boolean } })).rejects.toThrow(/User\.findUnique: cache\.local must be true or false/);
+      await c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } });
+      await c.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } });
+      expect(c.prisma.$cache.stats()).toMatchObject({ local: 'off', localHits: 0, hits: 1 });
+    } finally {
+      await c.close();
+    }
+  });
+});
