@@ -121,6 +121,10 @@ async function main(): Promise<void> {
   // a client setting, shown because it is the largest single cost under a cache hit.
   const minimalBase = new PrismaClient({ adapter: new PrismaPg(pool, { schema: 'auth_service' }), errorFormat: 'minimal' });
   const cachedMinimal = minimalBase.$extends(createCacheExtension({ service: 'auth', redisUrl: REDIS_URL, keyPrefix: prefix, defaults: { ttl: 600 } }));
+  // The same cache with the local tier (reads with `local: true` answered from process memory
+  // while Redis client tracking reports no change; see src/cache/README.md for its guarantee).
+  const localBase = new PrismaClient({ adapter: new PrismaPg(pool, { schema: 'auth_service' }) });
+  const cachedLocal = localBase.$extends(createCacheExtension({ service: 'auth', redisUrl: REDIS_URL, keyPrefix: prefix, defaults: { ttl: 600 }, local: { ttl: 600, maxEntries: ROWS } }));
   try {
     const ids: string[] = [];
     for (let i = 0; i < ROWS; i += 1000) {
@@ -144,6 +148,7 @@ async function main(): Promise<void> {
     const uncachedOp = (k: number) => base.user.findUnique({ where: { id: ids[k]! } });
     const cachedOp = (k: number) => cached.user.findUnique({ where: { id: ids[k]! }, cache: true });
     const cachedMinimalOp = (k: number) => cachedMinimal.user.findUnique({ where: { id: ids[k]! }, cache: true });
+    const localOp = (k: number) => cachedLocal.user.findUnique({ where: { id: ids[k]! }, cache: { local: true } });
     const rawOp = async (k: number) => JSON.parse((await redis.get(`${prefix}raw:${ids[k]}`))!) as unknown;
 
     // What Prisma Client itself adds to any answer served from a query extension: an extension
@@ -155,12 +160,18 @@ async function main(): Promise<void> {
     // Warm-up: JIT for every path; and, as in a long-running service, every row read once (the
     // Zipf tail would otherwise keep missing for a long while), then a Zipf run.
     for (let k = 0; k < ROWS; k += 50) await Promise.all(ids.slice(k, k + 50).map((_, j) => cachedOp(k + j)));
-    for (let i = 0; i < 2000; i++) await Promise.all([uncachedOp(sample()), rawOp(sample()), floorOp(sample()), cachedOp(sample()), cachedMinimalOp(sample())]);
+    while (cachedLocal.$cache.stats().local !== 'on') await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 2000; i++) await Promise.all([uncachedOp(sample()), rawOp(sample()), floorOp(sample()), cachedOp(sample()), cachedMinimalOp(sample()), localOp(sample())]);
     await new Promise((r) => setTimeout(r, 200));
 
     const before = cached.$cache.stats();
-    const runs = await measureInTurns({ cached: cachedOp, cachedMinimal: cachedMinimalOp, uncached: uncachedOp, raw: rawOp, floor: floorOp }, sample);
+    const localBefore = cachedLocal.$cache.stats();
+    const runs = await measureInTurns({ cached: cachedOp, cachedMinimal: cachedMinimalOp, local: localOp, uncached: uncachedOp, raw: rawOp, floor: floorOp }, sample);
     const after = cached.$cache.stats();
+    const localAfter = cachedLocal.$cache.stats();
+    const localReads = localAfter.hits + localAfter.misses + localAfter.staleServed - (localBefore.hits + localBefore.misses + localBefore.staleServed);
+    const localHitRatio = (localAfter.hits - localBefore.hits) / localReads;
+    const localShare = (localAfter.localHits - localBefore.localHits) / localReads;
     const reads = after.hits + after.misses + after.staleServed - (before.hits + before.misses + before.staleServed);
     const hitRatio = (after.hits - before.hits) / reads;
     const cachedDbReads = after.loads - before.loads;
@@ -169,10 +180,12 @@ async function main(): Promise<void> {
     const rawRun = runs.raw!;
     const floorRun = runs.floor!;
     const minimalRun = runs.cachedMinimal!;
+    const localRun = runs.local!;
 
     log(`uncached findUnique      ${fmt(uncachedRun)}`);
     log(`cached findUnique        ${fmt(cachedRun)}   hit ratio ${(hitRatio * 100).toFixed(1)}% (${cachedDbReads} DB reads in ${reads} cached calls)`);
     log(`cached, errorFormat min  ${fmt(minimalRun)}   (${(minimalRun.p50 / rawRun.p50).toFixed(2)}x raw GET, ${(uncachedRun.p50 / minimalRun.p50).toFixed(2)}x faster than uncached)`);
+    log(`cached, local tier       ${fmt(localRun)}   hit ratio ${(localHitRatio * 100).toFixed(1)}%, ${(localShare * 100).toFixed(1)}% answered from process memory`);
     log(`raw ioredis GET + parse  ${fmt(rawRun)}`);
     log(`Prisma ext doing raw GET ${fmt(floorRun)}   (floor for any query-extension cache)`);
     const speedup = uncachedRun.p50 / cachedRun.p50;
@@ -183,6 +196,9 @@ async function main(): Promise<void> {
     log(`bound uncached/raw GET p50 ${(uncachedRun.p50 / rawRun.p50).toFixed(2)}x (the best uncached/cached any one-round-trip-per-read cache can reach on this machine)`);
     log(`ratio cached/raw GET p50  ${overRaw.toFixed(2)}x (target <= 1.3x: ${verdict(overRaw <= 1.3)})`);
     log(`hit ratio after warm-up   ${(hitRatio * 100).toFixed(1)}% (target >= 95%: ${verdict(hitRatio >= 0.95)})`);
+    const localSpeedup = uncachedRun.p50 / localRun.p50;
+    const localOverRaw = localRun.p50 / rawRun.p50;
+    log(`local tier: ratio uncached/cached p50 ${localSpeedup.toFixed(2)}x (target >= 5x: ${verdict(localSpeedup >= 5)}); cached/raw GET p50 ${localOverRaw.toFixed(2)}x (target <= 1.3x: ${verdict(localOverRaw <= 1.3)}); hit ratio ${(localHitRatio * 100).toFixed(1)}% (target >= 95%: ${verdict(localHitRatio >= 0.95)})`);
 
     // Stampede: 1,000 concurrent misses on one key that is not in the cache.
     const cold = ids[ROWS - 1]!;
@@ -196,6 +212,8 @@ async function main(): Promise<void> {
   } finally {
     await cached.$cache.close();
     await cachedMinimal.$cache.close();
+    await cachedLocal.$cache.close();
+    await localBase.$disconnect();
     await minimalBase.$disconnect();
     await base.$disconnect();
     await pool.end();
