@@ -214,5 +214,23 @@ describe('local tier (near cache kept in sync by Redis client tracking)', () => 
     } finally {
       await c.close();
     }
+    // A Redis that refuses CLIENT TRACKING (an ACL here; Redis < 6 or a managed service alike): the
+    // tier says so once and stays off, the Redis tier works, no password in the message.
+    const admin = new Redis(REDIS_URL);
+    const name = `vh_notrack_${process.pid}`;
+    await admin.call('ACL', 'SETUSER', name, 'on', '>s3cret-pw', '~*', '&*', '+@all', '-client');
+    const refused = openClient(url, prefix, { redisUrl: REDIS_URL.replace('redis://', `redis://${name}:s3cret-pw@`) });
+    try {
+      await vi.waitFor(() => expect(refused.prisma.$cache.stats().local).toBe('closed'), { timeout: 5_000, interval: 10 });
+      expect(refused.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^cache local tier: Redis refused client tracking \(NOPERM.*\); the local tier is off$/)]);
+      expect(refused.errors.join(' ')).not.toContain('s3cret-pw');
+      const row = await refused.prisma.user.create({ data: user('nt') });
+      for (let i = 0; i < 3; i++) await refused.prisma.user.findUnique({ where: { id: row.id }, cache: { local: true } });
+      expect(refused.prisma.$cache.stats()).toMatchObject({ localHits: 0, hits: 2, redisErrors: 0 });
+    } finally {
+      await refused.close();
+      await admin.call('ACL', 'DELUSER', name);
+      admin.disconnect();
+    }
   });
 });

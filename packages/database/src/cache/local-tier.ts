@@ -166,7 +166,15 @@ export class LocalTier {
       await this.#redis.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...this.#o.prefixes.flatMap((p) => ['PREFIX', p]));
       await this.#redis.subscribe('__redis__:invalidate');
     } catch (e) {
-      this.#o.onError?.(e instanceof Error ? e : new Error(String(e)));
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (err.name === 'ReplyError') {
+        // Redis refused the command (before 6.0, or an ACL or a managed service that forbids
+        // CLIENT TRACKING): retrying cannot help. The tier stays off; the Redis tier works as before.
+        this.#o.onError?.(new Error(`cache local tier: Redis refused client tracking (${err.message}); the local tier is off`));
+        void this.close();
+        return;
+      }
+      this.#o.onError?.(err);
       if (attempt === this.#attempt && this.#state !== 'closed') this.#redis.disconnect(true);
       return;
     }
