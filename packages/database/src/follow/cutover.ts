@@ -14,8 +14,9 @@ import { ensureFollowState, markCutOver, readFollowState } from './follow-state.
 import { holdFenceSnapshots } from './fence-snapshots.ts';
 import { followWithContext } from './follower.ts';
 import { changesAfter, dropSlotAndPublicationWith, releaseSlot, slotStatus } from './replication-slot.ts';
-import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
+import { openRollbackWindow, rollbackWindowPreflight, withTarget, type WindowSlot } from './rollback-window.ts';
 import { recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
+import { phaseTimer } from './phase-timer.ts';
 
 export interface CutoverOptions {
   readonly planFile?: PlanFile;
@@ -84,14 +85,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
     try {
       await checkFollowing(ctx, src, names.slot);
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
-      const phases: Record<string, number> = {};
-      let mark = performance.now();
-      const phase = (name: string) => {
-        const now = performance.now();
-        phases[name] = Math.round(now - mark);
-        opts.onPhase?.(name, phases[name] as number);
-        mark = now;
-      };
+      const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();
       let revoked: RevokedGrant[] = [];
       let fencedAt: Date | undefined;
@@ -134,7 +128,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         }
         sequencesSet.push(...verify.sequencesSet);
       } else {
-        for (const t of ctx.targets) await withClient(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
+        for (const t of ctx.targets) await withTarget(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
         phase('sequences');
       }
       let rollbackWindow: WindowSlot[] | undefined;
@@ -146,7 +140,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const snapshots = opts.verify === 'after-switch' ? await holdFenceSnapshots(ctx) : undefined;
       try {
         if (snapshots) phase('snapshots');
-        for (const t of ctx.targets) await withClient(ctx, t, (c) => markCutOver(c, names.slot));
+        for (const t of ctx.targets) await withTarget(ctx, t, (c) => markCutOver(c, names.slot));
         await dropSlotAndPublicationWith(src, names);
         phase('drop-slot');
         const writeFreezeMs = Math.round(performance.now() - frozeAt);
@@ -188,7 +182,7 @@ async function checkFollowing(ctx: SplitContext, src: pg.ClientBase, slot: strin
   const s = await slotStatus(src, slot);
   if (!s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
   for (const t of ctx.targets) {
-    const st = await withClient(ctx, t, (c) => readFollowState(c, slot));
+    const st = await withTarget(ctx, t, (c) => readFollowState(c, slot));
     if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} does not follow slot ${slot}: the copy of \`split run --follow\` did not finish`, { hint: 'Run `split abort` and start again.' });
   }
 }
@@ -198,23 +192,12 @@ async function fenceByRevoke(ctx: SplitContext, src: pg.ClientBase, slot: string
   await src.query('BEGIN');
   try {
     const revoked = await revokeWrites(src, tables);
-    for (const t of ctx.targets) await withClient(ctx, t, async (c) => { await ensureFollowState(c); await recordFence(c, slot, revoked); });
+    for (const t of ctx.targets) await withTarget(ctx, t, async (c) => { await ensureFollowState(c); await recordFence(c, slot, revoked); });
     await src.query('COMMIT');
     return revoked;
   } catch (e) {
     await src.query('ROLLBACK').catch(() => {});
     throw e;
-  }
-}
-
-async function withClient<T>(ctx: SplitContext, t: { pool: pg.Pool; label: string }, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await connectTo(t.pool, t.label, ctx.secrets);
-  try {
-    return await fn(c);
-  } catch (e) {
-    throw wrapPgError(e, t.label, [...ctx.secrets]);
-  } finally {
-    c.release();
   }
 }
 

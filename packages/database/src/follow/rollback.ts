@@ -17,6 +17,7 @@ import { reverseTables, type ReverseTable } from './inverse-mapping.ts';
 import { changesAfter, dropSlotAndPublicationWith, releaseSlot } from './replication-slot.ts';
 import { assertWindowOpen, reverseSlots, withTarget, type ReverseSlot } from './rollback-window.ts';
 import { clearFence, loadFence, recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
+import { phaseTimer } from './phase-timer.ts';
 
 export interface RollbackOptions {
   readonly planFile?: PlanFile;
@@ -78,14 +79,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
     await assertWindowOpen(ctx, slots, names.slot);
     const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
     try {
-      const phases: Record<string, number> = {};
-      let mark = performance.now();
-      const phase = (name: string) => {
-        const now = performance.now();
-        phases[name] = Math.round(now - mark);
-        opts.onPhase?.(name, phases[name] as number);
-        mark = now;
-      };
+      const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();
       const revoked = await fenceTargets(ctx, src, slots, tables, fence, opts.writersTimeoutMs ?? 15_000);
       phase('fence');
