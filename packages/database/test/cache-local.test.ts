@@ -204,6 +204,7 @@ describe('local tier (near cache kept in sync by Redis client tracking)', () => 
     const { url, prefix } = await freshDatabase();
     expect(() => createCacheExtension({ service: 'auth', redisUrl: REDIS_URL, local: { ttl: 0, maxEntries: 0 } })).toThrow(/local\.maxEntries must be a number >= 1[\s\S]*local\.ttl must be a number >= 0\.001/);
     expect(() => createCacheExtension({ service: 'auth', redis: new Redis({ lazyConnect: true }), local: true })).toThrow(/local needs redisUrl/);
+    expect(() => createCacheExtension({ service: 't', redisUrl: REDIS_URL })).toThrow(/service "t" collides with the cache's own key names/);
     const c = openClient(url, prefix, { local: false });
     try {
       const row = await c.prisma.user.create({ data: user('o') });

@@ -118,6 +118,8 @@ export interface ResolvedCacheOptions {
 export function resolveCacheOptions(o: CacheExtensionOptions): ResolvedCacheOptions {
   const problems: string[] = [];
   if (typeof o.service !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(o.service)) problems.push('service must be a lowercase name like "auth"');
+  // Key names (cache-keys.ts) put tags under `t:` and the flush key at `epoch` next to the services.
+  else if (o.service === 't' || o.service === 'seq' || o.service.startsWith('epoch')) problems.push(`service "${o.service}" collides with the cache's own key names (t, seq, epoch)`);
   const seconds = (v: number | undefined, name: string, dflt: number, min = 0) => check(v, name, dflt, min, problems, 's') * 1000;
   const millis = (v: number | undefined, name: string, dflt: number, min = 0) => check(v, name, dflt, min, problems, 'ms');
   const count = (v: number | undefined, name: string, dflt: number) => Math.floor(check(v, name, dflt, 1, problems, 'count'));

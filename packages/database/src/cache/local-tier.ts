@@ -11,7 +11,12 @@ export interface LocalTierOptions {
   readonly maxEntries: number;
   /** Longest time a local copy is served, whatever Redis says (a bound for a silent network failure). */
   readonly ttlMs: number;
-  /** The tracking connection is pinged this often; no answer within the same time and the tier turns off until it reconnects. */
+  /**
+   * Copies are served only while a ping sent at most this long ago has been answered (pings go out
+   * every half of it): Redis answers a ping after every invalidation message it queued before, so
+   * this bounds how late a message can be, even when the network or this event loop stalls. Three
+   * times this without an answer and the connection is dropped and made again.
+   */
   readonly heartbeatMs: number;
   readonly onError?: ((error: Error) => void) | undefined;
 }
@@ -70,7 +75,8 @@ export class LocalTier {
   /** Which connection the current (re)subscription belongs to. */
   #attempt = 0;
   #heartbeat: NodeJS.Timeout | undefined;
-  #awaitingPong = false;
+  /** When the newest answered ping (or the subscription) was sent, performance.now(). */
+  #answeredAt = Number.NEGATIVE_INFINITY;
   #hits = 0;
   #drops = 0;
 
@@ -112,7 +118,7 @@ export class LocalTier {
 
   /** The encoded value, if a valid copy is here. */
   get(entryKey: string, genKeys: readonly string[]): string | undefined {
-    if (this.#state !== 'on') return undefined;
+    if (!this.#current()) return undefined;
     const e = this.#entries.get(entryKey);
     if (e === undefined) return undefined;
     let valid = Date.now() < e.expiresAt;
@@ -128,7 +134,12 @@ export class LocalTier {
 
   /** Taken before the Redis lookup whose answer may be `put`; undefined while the tier is off. */
   stamp(): number | undefined {
-    return this.#state === 'on' ? this.#changes : undefined;
+    return this.#current() ? this.#changes : undefined;
+  }
+
+  /** On, and every invalidation message Redis sent up to `heartbeatMs` ago has been processed. */
+  #current(): boolean {
+    return this.#state === 'on' && performance.now() - this.#answeredAt <= this.#o.heartbeatMs;
   }
 
   /** Keeps a copy of an entry Redis just confirmed, unless anything changed since `stamp`. */
@@ -161,13 +172,17 @@ export class LocalTier {
 
   async #subscribe(): Promise<void> {
     const attempt = ++this.#attempt;
+    let sent = 0;
     try {
       const id = (await this.#redis.client('ID')) as number;
       await this.#redis.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...this.#o.prefixes.flatMap((p) => ['PREFIX', p]));
+      sent = performance.now();
       await this.#redis.subscribe('__redis__:invalidate');
     } catch (e) {
+      if (attempt !== this.#attempt || this.#state === 'closed') return;
       const err = e instanceof Error ? e : new Error(String(e));
-      if (err.name === 'ReplyError') {
+      // Anything else (e.g. BUSY while a long script runs) is retried with the reconnect backoff.
+      if (err.name === 'ReplyError' && /^(NOPERM|ERR unknown (sub)?command|ERR Prefix)/i.test(err.message)) {
         // Redis refused the command (before 6.0, or an ACL or a managed service that forbids
         // CLIENT TRACKING): retrying cannot help. The tier stays off; the Redis tier works as before.
         this.#o.onError?.(new Error(`cache local tier: Redis refused client tracking (${err.message}); the local tier is off`));
@@ -175,32 +190,32 @@ export class LocalTier {
         return;
       }
       this.#o.onError?.(err);
-      if (attempt === this.#attempt && this.#state !== 'closed') this.#redis.disconnect(true);
+      this.#redis.disconnect(true);
       return;
     }
     if (attempt !== this.#attempt || this.#state === 'closed') return;
     // Changes made while no connection was tracking were never announced: start empty.
     this.#clear();
     this.#state = 'on';
-    this.#awaitingPong = false;
+    this.#answeredAt = sent;
     clearInterval(this.#heartbeat);
-    this.#heartbeat = setInterval(() => this.#beat(attempt), this.#o.heartbeatMs);
+    this.#heartbeat = setInterval(() => this.#beat(attempt), Math.max(1, Math.floor(this.#o.heartbeatMs / 2)));
     this.#heartbeat.unref();
   }
 
   #beat(attempt: number): void {
     if (attempt !== this.#attempt || this.#state !== 'on') return;
-    if (this.#awaitingPong) {
-      // The last ping is still unanswered: messages may be stuck too.
-      this.#o.onError?.(new Error(`cache local tier: no answer from Redis within ${this.#o.heartbeatMs} ms; local copies dropped until it answers`));
+    if (performance.now() - this.#answeredAt > 3 * this.#o.heartbeatMs) {
+      // No answer for three heartbeats: messages may be stuck too. Start over.
+      this.#o.onError?.(new Error(`cache local tier: no answer from Redis within ${3 * this.#o.heartbeatMs} ms; local copies dropped until it answers`));
       this.#off();
       this.#redis.disconnect(true);
       return;
     }
-    this.#awaitingPong = true;
+    const sent = performance.now();
     this.#redis.ping().then(
       () => {
-        if (attempt === this.#attempt) this.#awaitingPong = false;
+        if (attempt === this.#attempt && sent > this.#answeredAt) this.#answeredAt = sent;
       },
       () => {},
     );
