@@ -143,6 +143,43 @@ describe('--follow hard cases', () => {
     }
   });
 
+  it('a source transaction far larger than the queue is applied in pieces while it arrives (memory bounded); stopped mid-way the targets hold none of it; resumed, equal', async () => {
+    const s = await setup('bigtx');
+    try {
+      const [{ n }] = (await s.src(`SELECT count(*)::int AS n FROM public."MachineTelemetry"`)) as [{ n: number }];
+      // One transaction across two target databases (machines has its own; auth is in the shared one).
+      await s.src(`BEGIN;
+        UPDATE public."MachineTelemetry" SET temperature = coalesce(temperature, 0) + 1000;
+        UPDATE public."AuditLog" SET action = action || '!';
+        COMMIT`);
+      const total = n + ((await s.src(`SELECT count(*)::int AS n FROM public."AuditLog"`))[0]?.n as number);
+      expect(total).toBeGreaterThan(5_000);
+      const hot = () => s.machines(`SELECT count(*)::int AS n FROM machines_service.machine_telemetry WHERE temperature >= 1000`).then((r) => r[0]?.n);
+
+      // Stopped while the transaction is half applied: a target transaction is open, nothing is visible.
+      const stop = new AbortController();
+      const watcher = setInterval(() => {
+        void s.machines(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%' AND backend_xid IS NOT NULL`)
+          .then((r) => { if ((r[0]?.n as number) > 0) stop.abort(); }, () => {});
+      }, 5);
+      const first = await followSource(s.env, { slot: s.slot, batchChanges: 100, maxQueuedChanges: 300, signal: stop.signal }).finally(() => clearInterval(watcher));
+      expect(first.reason).toBe('interrupted');
+      expect(first.transactions).toBe(0);
+      expect(await hot()).toBe(0);
+
+      const r = await catchUp(s, { batchChanges: 100, maxQueuedChanges: 300 });
+      // Never more than a small multiple of the queue limit in memory, against the whole transaction.
+      expect(r.peakQueuedChanges).toBeLessThan(total / 5);
+      expect({ changes: r.changes, skipped: r.skipped }).toEqual({ changes: total, skipped: 0 });
+      expect(await hot()).toBe((await s.src(`SELECT count(*)::int AS n FROM public."MachineTelemetry" WHERE temperature >= 1000`))[0]?.n);
+      expect(await hot()).toBeGreaterThan(n / 2);
+      expect((await verifySplit(s.env, {})).ok).toBe(true);
+      console.info(`large transaction: ${total} changes, peak held ${r.peakQueuedChanges}`);
+    } finally {
+      await s.done();
+    }
+  });
+
   it('a failed cutover keeps the fence; abort restores the grants and removes slot and publication', async () => {
     const s = await setup('abort');
     try {

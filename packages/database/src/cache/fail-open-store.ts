@@ -24,6 +24,7 @@ export interface FailOpenStoreOptions {
 /** One call in flight: settled by its reply or, past its deadline, by the sweeper. */
 interface InFlight {
   readonly deadline: number;
+  readonly timeoutMs: number;
   settled: boolean;
   fail(e: Error): void;
 }
@@ -53,7 +54,8 @@ export class FailOpenStore {
     return this.#opts.breaker.state === 'closed';
   }
 
-  call<T>(fn: (store: CacheStore) => Promise<T>): Promise<Outcome<T>> {
+  /** `timeoutMs`: a longer limit for a call off the request path (health's ping). */
+  call<T>(fn: (store: CacheStore) => Promise<T>, timeoutMs = this.#opts.timeoutMs): Promise<Outcome<T>> {
     if (!this.#opts.breaker.tryAcquire()) return FAILED_PROMISE;
     let work: Promise<T>;
     try {
@@ -63,7 +65,8 @@ export class FailOpenStore {
     }
     return new Promise<Outcome<T>>((resolve) => {
       const call: InFlight = {
-        deadline: performance.now() + this.#opts.timeoutMs,
+        deadline: performance.now() + timeoutMs,
+        timeoutMs,
         settled: false,
         fail: (e) => {
           if (call.settled) return;
@@ -112,7 +115,7 @@ export class FailOpenStore {
         // After a busy stretch (a burst of requests, a slow synchronous step) the timers phase
         // runs before socket reads; give replies already received one I/O phase to settle the
         // call first, so an event-loop stall is not mistaken for a slow store.
-        if (now >= call.deadline) setImmediate(() => call.fail(new StoreTimeoutError(timeoutMs)));
+        if (now >= call.deadline) setImmediate(() => call.fail(new StoreTimeoutError(call.timeoutMs)));
       }
     }, Math.max(1, Math.floor(timeoutMs / 10)));
   }

@@ -167,7 +167,8 @@ export class QueryCache {
     if (!this.#store || this.#closed) {
       return { ...base, enabled: false, status: 'off', circuit: 'off', reason: this.#closed ? 'cache closed' : this.#o.offReason };
     }
-    const ping = await this.#store.call((s) => s.ping());
+    // Off the request path: a connection still opening (right after start, or on a busy machine) gets up to a second.
+    const ping = await this.#store.call((s) => s.ping(), Math.max(this.#o.timeoutMs, 1_000));
     const delivered = ping.ok && (this.#pending.size === 0 || (await this.#deliverPending()));
     const status = !ping.ok ? 'down' : delivered ? 'ok' : 'degraded';
     return { ...base, enabled: true, status, circuit: this.#breaker.state, pendingInvalidations: this.#pending.size + this.#replaying };

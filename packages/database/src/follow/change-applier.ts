@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { connectTo } from '../split/split-context.ts';
 import { readFollowState, writeFollowState } from './follow-state.ts';
-import { lsnAtLeast } from './lsn.ts';
+import { lsnAtLeast, lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
 
 /** One streamed change, already resolved to the table it feeds. */
@@ -19,7 +19,27 @@ export interface SourceTransaction {
   readonly barrier: boolean;
   /** Fence marker ids carried by this transaction. */
   readonly markers?: readonly string[];
+  /**
+   * Set when the transaction was too large to hold: its earlier changes came as `PartialTransaction`s
+   * (already applied, uncommitted, in the targets) and these are the last ones. The start of its
+   * commit record (from the begin message).
+   */
+  readonly streamedFrom?: string;
 }
+
+/** The changes so far of a source transaction still open, sent ahead so that memory stays bounded. */
+export interface PartialTransaction {
+  readonly partial: true;
+  /** Where the transaction's commit record starts (pgoutput's begin message): orders it and decides a replay. */
+  readonly commitLsn: string;
+  /** The source transaction's commit time (from its begin message). */
+  readonly commitTime: Date;
+  readonly changes: readonly Change[];
+}
+
+export type StreamItem = SourceTransaction | PartialTransaction;
+
+export const isPartial = (i: StreamItem): i is PartialTransaction => 'partial' in i;
 
 /** A database changes are applied to: a target (`split follow`) or the monolith (`split follow-back`). */
 export interface ApplyDatabase {
@@ -59,15 +79,7 @@ export async function applyBatch(ctx: ApplySide, slot: string, txs: readonly Sou
   const barrier = txs.some((t) => t.barrier);
   if (barrier) for (const t of ctx.targets) byTarget.set(t, []);
   for (const tx of txs) {
-    const parts = new Map<ApplyDatabase, Change[]>();
-    for (const ch of tx.changes) {
-      const tables = ch.op === 'truncate' ? ch.tables : [ch.table];
-      for (const target of new Set(tables.map(targetOf))) {
-        const sub = ch.op === 'truncate' ? { ...ch, tables: ch.tables.filter((t) => targetOf(t) === target) } : ch;
-        parts.set(target, [...(parts.get(target) ?? []), sub]);
-      }
-    }
-    for (const [target, changes] of parts) {
+    for (const [target, changes] of byDatabase(tx.changes, targetOf)) {
       const list = byTarget.get(target) ?? [];
       list.push({ tx, changes });
       byTarget.set(target, list);
@@ -81,6 +93,111 @@ export async function applyBatch(ctx: ApplySide, slot: string, txs: readonly Sou
     skipped += r.skipped;
   }
   return { changes, skipped };
+}
+
+/** Each database's share of `changes`, in order (a truncate split by database). */
+function byDatabase(changes: readonly Change[], targetOf: (t: TableApplier) => ApplyDatabase): Map<ApplyDatabase, Change[]> {
+  const parts = new Map<ApplyDatabase, Change[]>();
+  for (const ch of changes) {
+    const tables = ch.op === 'truncate' ? ch.tables : [ch.table];
+    for (const target of new Set(tables.map(targetOf))) {
+      const sub = ch.op === 'truncate' ? { ...ch, tables: ch.tables.filter((t) => targetOf(t) === target) } : ch;
+      let list = parts.get(target);
+      if (list === undefined) parts.set(target, (list = []));
+      list.push(sub);
+    }
+  }
+  return parts;
+}
+
+/**
+ * A source transaction too large to hold in memory, applied while it arrives: each database it
+ * touches gets one transaction, opened at its first change and kept open (its follow_state row
+ * locked) until the source transaction's commit arrives; then each records the position and
+ * commits, as `applyBatch` would have. Stopped or crashed before that, the databases roll back and
+ * the slot (never acknowledged past it) sends the whole transaction again. A database whose
+ * position is already past the transaction's commit record (it committed it before a restart)
+ * skips its changes.
+ */
+export class StreamedTransaction {
+  readonly #ctx: ApplySide;
+  readonly #slot: string;
+  readonly #commitLsn: bigint;
+  readonly #targetOf: (t: TableApplier) => ApplyDatabase;
+  readonly #open = new Map<ApplyDatabase, { readonly c: pg.PoolClient; readonly appliedLsn: string; readonly skip: boolean }>();
+
+  constructor(ctx: ApplySide, slot: string, commitLsn: string, targetOf: (t: TableApplier) => ApplyDatabase) {
+    this.#ctx = ctx;
+    this.#slot = slot;
+    this.#commitLsn = lsnToBigInt(commitLsn);
+    this.#targetOf = targetOf;
+  }
+
+  /** Applies some changes of the transaction (uncommitted). */
+  async apply(changes: readonly Change[]): Promise<BatchResult> {
+    let applied = 0;
+    let skipped = 0;
+    for (const [target, chs] of byDatabase(changes, this.#targetOf)) {
+      const t = await this.#begin(target);
+      if (t.skip) {
+        skipped += chs.length;
+        continue;
+      }
+      try {
+        for (const ch of chs) await applyChange(t.c, ch);
+      } catch (e) {
+        throw wrapPgError(e, target.label, [...this.#ctx.secrets]);
+      }
+      applied += chs.length;
+    }
+    return { changes: applied, skipped };
+  }
+
+  /** The last changes and the commit: every database records the position and commits. */
+  async commit(tx: SourceTransaction): Promise<BatchResult> {
+    const r = await this.apply(tx.changes);
+    if (tx.barrier) for (const t of this.#ctx.targets) await this.#begin(t);
+    for (const [target, t] of this.#open) {
+      try {
+        if (!lsnAtLeast(t.appliedLsn, tx.commitEndLsn)) await writeFollowState(t.c, this.#slot, tx.commitEndLsn, tx.commitTime);
+        await t.c.query('COMMIT');
+      } catch (e) {
+        throw wrapPgError(e, target.label, [...this.#ctx.secrets]);
+      }
+      this.#open.delete(target);
+      t.c.release();
+    }
+    return r;
+  }
+
+  /** Rolls back whatever is open; idempotent. */
+  async rollback(): Promise<void> {
+    for (const [target, t] of this.#open) {
+      this.#open.delete(target);
+      await t.c.query('ROLLBACK').catch(() => {});
+      t.c.release(true);
+    }
+  }
+
+  async #begin(target: ApplyDatabase): Promise<{ readonly c: pg.PoolClient; readonly appliedLsn: string; readonly skip: boolean }> {
+    const open = this.#open.get(target);
+    if (open) return open;
+    const c = await connectTo(target.pool, target.label, this.#ctx.secrets);
+    try {
+      await c.query('BEGIN');
+      if (target.replicaRole) await c.query('SET LOCAL session_replication_role = replica');
+      const state = await readFollowState(c, this.#slot, true);
+      if (!state) throw new Error(`this database does not follow slot ${this.#slot} (no row in _vendhub_split.follow_state)`);
+      // Positions are commit ends; past this commit record's start means this transaction is in.
+      const t = { c, appliedLsn: state.appliedLsn, skip: lsnToBigInt(state.appliedLsn) > this.#commitLsn };
+      this.#open.set(target, t);
+      return t;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      c.release(true);
+      throw wrapPgError(e, target.label, [...this.#ctx.secrets]);
+    }
+  }
 }
 
 async function applyToTarget(

@@ -6,7 +6,7 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
-import { applyBatch, type ApplyDatabase, type ApplySide, type SourceTransaction } from './change-applier.ts';
+import { applyBatch, isPartial, StreamedTransaction, type ApplyDatabase, type ApplySide, type SourceTransaction, type StreamItem } from './change-applier.ts';
 import { TransactionAssembler } from './transaction-assembler.ts';
 import { followNames, type FollowNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
@@ -52,6 +52,8 @@ export interface FollowResult {
   readonly transactions: number;
   readonly changes: number;
   readonly skipped: number;
+  /** Most changes held in memory at once (received, not yet applied): bounded by about maxQueuedChanges + batchChanges. */
+  readonly peakQueuedChanges: number;
   readonly durationMs: number;
 }
 
@@ -164,7 +166,10 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
   // transaction whose commit record starts exactly there would be skipped after a restart.
   const ack = (lsn: string, ping = false) => service.acknowledge(bigIntToLsn(lsnToBigInt(lsn) - 1n), ping);
   const socket = () => (service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
-  const queue: SourceTransaction[] = [];
+  const queue: StreamItem[] = [];
+  /** A large source transaction being applied while it arrives (see StreamedTransaction). */
+  let open: StreamedTransaction | undefined;
+  let peakQueued = 0;
   let queued = 0;
   let paused = false;
   let ackLsn = startAck;
@@ -183,33 +188,61 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
       opts.signal?.removeEventListener('abort', onAbort);
       // An error comes from the flush itself (or a dead stream): waiting for the flush would wait on itself.
       if (flushing && !(reason instanceof Error)) await flushing.catch(() => {});
+      // A large transaction cut off before its commit: the databases drop what they applied of it.
+      await open?.rollback();
       await service.destroy().catch(() => {});
       if (reason instanceof Error) reject(reason);
-      else resolve({ reason, appliedLsn, ...stats, durationMs: Math.round(performance.now() - started) });
+      else resolve({ reason, appliedLsn, ...stats, peakQueuedChanges: peakQueued, durationMs: Math.round(performance.now() - started) });
     };
     const onAbort = () => void finish('interrupted');
     if (opts.signal?.aborted) return void finish('interrupted');
     opts.signal?.addEventListener('abort', onAbort);
 
+    const applied = (n: number) => {
+      queued -= n;
+      if (paused && queued < maxQueued / 2) {
+        paused = false;
+        socket()?.resume();
+      }
+    };
+    const committed = async (batch: readonly SourceTransaction[], r: { changes: number; skipped: number }) => {
+      const last = batch[batch.length - 1] as SourceTransaction;
+      appliedLsn = maxLsn(appliedLsn, last.commitEndLsn);
+      if (last.changes.length || last.streamedFrom) lastCommit = last.commitTime;
+      ackLsn = maxLsn(ackLsn, last.commitEndLsn);
+      stats = { transactions: stats.transactions + batch.length, changes: stats.changes + r.changes, skipped: stats.skipped + r.skipped };
+      await ack(ackLsn);
+    };
     const flush = async () => {
       while (queue.length && !finished) {
+        const head = queue[0] as StreamItem;
+        if (isPartial(head) || head.streamedFrom) {
+          // A large transaction: its pieces go to the databases as they come, committed with the last.
+          open ??= new StreamedTransaction(to, names.slot, isPartial(head) ? head.commitLsn : (head.streamedFrom as string), targetOf);
+          if (isPartial(head)) {
+            const r = await open.apply(head.changes);
+            queue.shift();
+            stats = { ...stats, changes: stats.changes + r.changes, skipped: stats.skipped + r.skipped };
+            applied(head.changes.length);
+            continue;
+          }
+          const r = await open.commit(head);
+          open = undefined;
+          queue.shift();
+          applied(head.changes.length);
+          await committed([head], r);
+          if (opts.stopAtMarker && head.markers?.includes(opts.stopAtMarker)) return void finish('fence');
+          continue;
+        }
         let n = 0;
         let take = 0;
-        while (take < queue.length && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
-        const batch = queue.slice(0, take);
+        const whole = (i: number) => { const t = queue[i] as StreamItem; return !isPartial(t) && !t.streamedFrom; };
+        while (take < queue.length && whole(take) && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
+        const batch = queue.slice(0, take) as SourceTransaction[];
         const r = await applyBatch(to, names.slot, batch, targetOf);
         queue.splice(0, take);
-        queued -= n;
-        const last = batch[batch.length - 1] as SourceTransaction;
-        appliedLsn = maxLsn(appliedLsn, last.commitEndLsn);
-        if (last.changes.length) lastCommit = last.commitTime;
-        ackLsn = maxLsn(ackLsn, last.commitEndLsn);
-        stats = { transactions: stats.transactions + batch.length, changes: stats.changes + r.changes, skipped: stats.skipped + r.skipped };
-        await ack(ackLsn);
-        if (paused && queued < maxQueued / 2) {
-          paused = false;
-          socket()?.resume();
-        }
+        applied(n);
+        await committed(batch, r);
         if (opts.stopAtMarker && batch.some((t) => t.markers?.includes(opts.stopAtMarker as string))) return void finish('fence');
       }
     };
@@ -222,9 +255,10 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
           if (queue.length) kick();
         });
     };
-    const enqueue = (tx: SourceTransaction) => {
+    const enqueue = (tx: StreamItem) => {
       queue.push(tx);
       queued += tx.changes.length;
+      peakQueued = Math.max(peakQueued, queued);
       if (!paused && queued >= maxQueued) {
         paused = true;
         socket()?.pause();
@@ -232,7 +266,8 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
       kick();
     };
 
-    const assembler = new TransactionAssembler(appliers);
+    // A transaction larger than a batch is applied in batch-sized pieces while it arrives.
+    const assembler = new TransactionAssembler(appliers, batchChanges);
     service.on('data', (_lsn: string, msg: Pgoutput.Message) => {
       const tx = assembler.push(msg);
       if (tx) enqueue(tx);
