@@ -6,6 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { describe, expect, it, vi } from 'vitest';
 import { PrismaClient as AuthClient } from '../src/generated/auth/client.ts';
 import { createCacheExtension, type CacheExtensionOptions } from '../src/cache/index.ts';
+import { LocalTier } from '../src/cache/local-tier.ts';
 import { cacheTestDatabases, REDIS_URL } from './helpers/cache.ts';
 import { freePort, OwnRedis } from './helpers/own-redis.ts';
 
@@ -233,5 +234,80 @@ describe('local tier (near cache kept in sync by Redis client tracking)', () => 
       await admin.call('ACL', 'DELUSER', name);
       admin.disconnect();
     }
+  });
+
+  describe('LocalTier on its own', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const openTier = async (url: string, prefix: string, heartbeatMs = 1_000) => {
+      const tier = new LocalTier({ url, prefixes: [`${prefix}g:`], maxEntries: 10, ttlMs: 60_000, heartbeatMs, connectionName: `vh-test-tier:${prefix}` });
+      await vi.waitFor(() => expect(tier.state).toBe('on'), { timeout: 5_000, interval: 5 });
+      return tier;
+    };
+
+    it('a change of one of its keys between the lookup and the store keeps the copy out; a change of another key does not', async () => {
+      const prefix = `test:tier:${process.pid}:${Date.now()}:`;
+      const tier = await openTier(REDIS_URL, prefix);
+      const other = new Redis(REDIS_URL);
+      const keys = [`${prefix}g:A`, `${prefix}g:B`];
+      try {
+        const fresh = () => Date.now() + 60_000;
+        let stamp = tier.stamp(keys);
+        await other.set(`${prefix}g:C`, '1'); // not a key of this read
+        await sleep(50);
+        tier.put('e1', keys, 'one', fresh(), stamp);
+        expect(tier.get('e1', keys)).toBe('one');
+
+        stamp = tier.stamp(keys);
+        await other.set(`${prefix}g:B`, '1'); // the lookup "saw" the old value; the message arrives before the store
+        await sleep(50);
+        tier.put('e2', keys, 'two', fresh(), stamp);
+        expect(tier.get('e2', keys)).toBeUndefined();
+        expect(tier.get('e1', keys)).toBeUndefined(); // and the older copy went with the change
+        // A stamp from before a clear (reconnect, flush) is refused too.
+        stamp = tier.stamp(keys);
+        tier.put('e3', keys, 'three', fresh(), stamp);
+        expect(tier.get('e3', keys)).toBe('three');
+      } finally {
+        await other.del(`${prefix}g:A`, `${prefix}g:B`, `${prefix}g:C`);
+        other.disconnect();
+        await tier.close();
+      }
+    });
+
+    it('serves nothing while its heartbeat is overdue (a stalled event loop may hide an unread invalidation), and again once Redis answered', async () => {
+      const prefix = `test:tier:${process.pid}:${Date.now()}:`;
+      const tier = await openTier(REDIS_URL, prefix, 100);
+      const keys = [`${prefix}g:A`];
+      try {
+        tier.put('e', keys, 'v', Date.now() + 60_000, tier.stamp(keys));
+        expect(tier.get('e', keys)).toBe('v');
+        const until = performance.now() + 200;
+        while (performance.now() < until) {
+          // the event loop is blocked: no message or ping answer can be read
+        }
+        expect(tier.get('e', keys)).toBeUndefined();
+        await vi.waitFor(() => expect(tier.get('e', keys)).toBe('v'), { timeout: 1_000, interval: 10 });
+      } finally {
+        await tier.close();
+      }
+    });
+
+    it('a FLUSHDB (null invalidation message) drops every copy', async () => {
+      const redis = new OwnRedis(await freePort());
+      await redis.start();
+      const tier = await openTier(redis.url, 'f:');
+      const admin = new Redis(redis.url);
+      try {
+        tier.put('e', ['f:g:A'], 'v', Date.now() + 60_000, tier.stamp(['f:g:A']));
+        expect(tier.size).toBe(1);
+        await admin.call('FLUSHDB');
+        await vi.waitFor(() => expect(tier.size).toBe(0), { timeout: 1_000, interval: 5 });
+        expect(tier.get('e', ['f:g:A'])).toBeUndefined();
+      } finally {
+        admin.disconnect();
+        await tier.close();
+        await redis.kill().catch(() => {});
+      }
+    });
   });
 });

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortFollow } from '../src/follow/abort-follow.ts';
 import { cutover } from '../src/follow/cutover.ts';
@@ -158,11 +159,22 @@ describe('--follow hard cases', () => {
 
       // Stopped while the transaction is half applied: a target transaction is open, nothing is visible.
       const stop = new AbortController();
-      const watcher = setInterval(() => {
-        void s.machines(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%' AND backend_xid IS NOT NULL`)
-          .then((r) => { if ((r[0]?.n as number) > 0) stop.abort(); }, () => {});
-      }, 5);
-      const first = await followSource(s.env, { slot: s.slot, batchChanges: 100, maxQueuedChanges: 300, signal: stop.signal }).finally(() => clearInterval(watcher));
+      // One connection polling in turn (not a connection per poll: that would flood a loaded server).
+      const watch = new pg.Client({ connectionString: s.topo.env.MACHINES_DATABASE_URL as string });
+      await watch.connect();
+      const watching = (async () => {
+        while (!stop.signal.aborted) {
+          const r = await watch.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL`);
+          if ((r.rows[0]?.n ?? 0) > 0) stop.abort();
+          else await new Promise((res) => setTimeout(res, 5));
+        }
+      })();
+      const giveUp = setTimeout(() => stop.abort(), 30_000); // never hang: the assertions below then say what happened
+      const first = await followSource(s.env, { slot: s.slot, batchChanges: 100, maxQueuedChanges: 300, signal: stop.signal });
+      clearTimeout(giveUp);
+      stop.abort();
+      await watching;
+      await watch.end();
       expect(first.reason).toBe('interrupted');
       expect(first.transactions).toBe(0);
       expect(await hot()).toBe(0);

@@ -207,7 +207,7 @@ function localOptions(v: CacheExtensionOptions['local'], problems: string[]): Re
   return {
     maxEntries: Math.floor(check(o.maxEntries, 'local.maxEntries', 10_000, 1, problems, 'count')),
     ttlMs: check(o.ttl, 'local.ttl', 5, 0.001, problems, 's') * 1000,
-    heartbeatMs: check(o.heartbeatMs, 'local.heartbeatMs', 1_000, 10, problems, 'ms'),
+    heartbeatMs: check(o.heartbeatMs, 'local.heartbeatMs', 1_000, 50, problems, 'ms'),
   };
 }
 

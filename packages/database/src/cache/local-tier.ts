@@ -23,9 +23,18 @@ export interface LocalTierOptions {
 
 export type LocalTierState = 'connecting' | 'on' | 'closed';
 
+/** What a Redis lookup started from: the tier's clear count and the versions of the read's keys. */
+export interface LocalStamp {
+  readonly clears: number;
+  readonly versions: readonly number[];
+}
+
 interface LocalEntry {
   readonly payload: string;
-  readonly expiresAt: number;
+  /** The entry's own freshness (wall clock, as Redis entries record it). */
+  readonly freshUntil: number;
+  /** The tier's ttl (monotonic clock: a wall-clock step cannot extend it). */
+  readonly localUntil: number;
   /** The local version of each generation key of the read (same order) when the entry was stored. */
   readonly versions: readonly number[];
 }
@@ -55,8 +64,8 @@ export function invalidateLocally(genKeys: readonly string[]): void {
  * Each generation key has a local version, raised by every invalidation message (and by writes in
  * this process, see `invalidateLocally`); a copy records the versions it was stored under and is
  * served only while they are unchanged, for at most `ttlMs` and never past the entry's own
- * freshness. A copy is stored only if no invalidation arrived between the Redis lookup that found
- * it and the store (`stamp()`/`put()`). When the connection drops, a heartbeat goes unanswered or
+ * freshness. A copy is stored only if no invalidation of its keys arrived between the Redis lookup
+ * that found it and the store (`stamp()`/`put()`). When the connection drops, a heartbeat goes unanswered or
  * Redis flushes, every copy is dropped and the tier stays off until it is subscribed again.
  *
  * The guarantee is weaker than the Redis tier's: a read in another process may return the old value
@@ -69,8 +78,8 @@ export class LocalTier {
   readonly #redis: Redis;
   readonly #versions = new Map<string, number>();
   readonly #entries = new Map<string, LocalEntry>();
-  /** Raised on every change: a `put` whose stamp differs may hold a value older than a change it did not see. */
-  #changes = 0;
+  /** Raised whenever every copy and version is dropped: a stamp from before can no longer be trusted. */
+  #clears = 0;
   #state: LocalTierState = 'connecting';
   /** Which connection the current (re)subscription belongs to. */
   #attempt = 0;
@@ -121,8 +130,8 @@ export class LocalTier {
     if (!this.#current()) return undefined;
     const e = this.#entries.get(entryKey);
     if (e === undefined) return undefined;
-    let valid = Date.now() < e.expiresAt;
-    for (let i = 0; valid && i < genKeys.length; i++) valid = (this.#versions.get(genKeys[i] as string) ?? 0) === e.versions[i];
+    let valid = performance.now() < e.localUntil && Date.now() < e.freshUntil;
+    for (let i = 0; valid && i < genKeys.length; i++) valid = this.#versions.get(genKeys[i] as string) === e.versions[i];
     if (!valid) {
       this.#entries.delete(entryKey);
       this.#drops++;
@@ -132,9 +141,20 @@ export class LocalTier {
     return e.payload;
   }
 
-  /** Taken before the Redis lookup whose answer may be `put`; undefined while the tier is off. */
-  stamp(): number | undefined {
-    return this.#current() ? this.#changes : undefined;
+  /**
+   * Taken before the Redis lookup whose answer may be `put`; undefined while the tier is off. From
+   * here on, invalidation messages for these keys are counted (messages for keys no read has asked
+   * about are ignored, so versions are kept only for keys that matter).
+   */
+  stamp(genKeys: readonly string[]): LocalStamp | undefined {
+    if (!this.#current()) return undefined;
+    if (this.#versions.size + genKeys.length > MAX_VERSIONS) this.#clear();
+    const versions = genKeys.map((k) => {
+      let v = this.#versions.get(k);
+      if (v === undefined) this.#versions.set(k, (v = 0));
+      return v;
+    });
+    return { clears: this.#clears, versions };
   }
 
   /** On, and every invalidation message Redis sent up to `heartbeatMs` ago has been processed. */
@@ -142,22 +162,21 @@ export class LocalTier {
     return this.#state === 'on' && performance.now() - this.#answeredAt <= this.#o.heartbeatMs;
   }
 
-  /** Keeps a copy of an entry Redis just confirmed, unless anything changed since `stamp`. */
-  put(entryKey: string, genKeys: readonly string[], payload: string, freshUntil: number, stamp: number | undefined): void {
-    if (stamp === undefined || stamp !== this.#changes || this.#state !== 'on') return;
-    const expiresAt = Math.min(freshUntil, Date.now() + this.#o.ttlMs);
-    if (expiresAt <= Date.now()) return;
-    const versions = genKeys.map((k) => this.#versions.get(k) ?? 0);
+  /** Keeps a copy of an entry Redis just confirmed, unless one of its keys changed since `stamp`. */
+  put(entryKey: string, genKeys: readonly string[], payload: string, freshUntil: number, stamp: LocalStamp | undefined): void {
+    if (stamp === undefined || stamp.clears !== this.#clears || this.#state !== 'on' || freshUntil <= Date.now()) return;
+    for (let i = 0; i < genKeys.length; i++) if (this.#versions.get(genKeys[i] as string) !== stamp.versions[i]) return;
     this.#entries.delete(entryKey);
     if (this.#entries.size >= this.#o.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(entryKey, { payload, expiresAt, versions });
+    this.#entries.set(entryKey, { payload, freshUntil, localUntil: performance.now() + this.#o.ttlMs, versions: stamp.versions });
   }
 
-  /** These generation keys changed: copies that depend on them are no longer served. */
+  /** These generation keys changed: copies that depend on them are no longer served, lookups in flight not kept. */
   invalidate(genKeys: readonly string[]): void {
-    this.#changes++;
-    if (this.#versions.size + genKeys.length > MAX_VERSIONS) return this.#clear();
-    for (const k of genKeys) this.#versions.set(k, (this.#versions.get(k) ?? 0) + 1);
+    for (const k of genKeys) {
+      const v = this.#versions.get(k);
+      if (v !== undefined) this.#versions.set(k, v + 1);
+    }
   }
 
   /** Idempotent: closes the tracking connection; the tier serves nothing afterwards. */
@@ -236,7 +255,7 @@ export class LocalTier {
   }
 
   #clear(): void {
-    this.#changes++;
+    this.#clears++;
     this.#drops += this.#entries.size;
     this.#entries.clear();
     this.#versions.clear();

@@ -3,7 +3,7 @@ import type { CacheStore } from './cache-store.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { newCounters, type CacheCounters, type CacheStats } from './cache-metrics.ts';
 import { FailOpenStore } from './fail-open-store.ts';
-import { invalidateLocally, type LocalTier } from './local-tier.ts';
+import { invalidateLocally, type LocalStamp, type LocalTier } from './local-tier.ts';
 import { PendingInvalidations } from './pending-invalidations.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
 
@@ -113,7 +113,7 @@ export class QueryCache {
         }
       }
     }
-    const stamp = local?.stamp();
+    const stamp = local?.stamp(spec.genKeys);
     const found = await store.call((s) => s.lookup(spec.entryKey, spec.genKeys));
     if (!found.ok) return this.#bypass(load);
     const current = joinGens(found.value.gens);
@@ -185,7 +185,7 @@ export class QueryCache {
     return this.#closed;
   }
 
-  #validEntry(entry: string, current: string, spec: ReadSpec, load: () => Promise<unknown>, local?: LocalTier, stamp?: number): { value: unknown } | typeof NOT_DECODED {
+  #validEntry(entry: string, current: string, spec: ReadSpec, load: () => Promise<unknown>, local?: LocalTier, stamp?: LocalStamp): { value: unknown } | typeof NOT_DECODED {
     const a = entry.indexOf('|');
     const b = entry.indexOf('|', a + 1);
     if (a < 0 || b < 0 || entry.slice(0, a) !== current) return NOT_DECODED;
