@@ -13,7 +13,7 @@ import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
-import { migratedTargets, sql } from './helpers/split-fixture.ts';
+import { migratedTargets } from './helpers/split-fixture.ts';
 import { migrateAll } from './helpers/topology.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -86,8 +86,6 @@ export class LocalTier {
   #heartbeat: NodeJS.Timeout | undefined;
   /** When the newest answered ping (or the subscription) was sent, performance.now(). */
   #answeredAt = Number.NEGATIVE_INFINITY;
-  #hits = 0;
-  #drops = 0;
 
   constructor(opts: LocalTierOptions) {
     this.#o = opts;
@@ -120,11 +118,6 @@ export class LocalTier {
     return this.#entries.size;
   }
 
-  /** Reads answered from this tier, and copies dropped by invalidations or expiry. */
-  get counts(): { readonly hits: number; readonly drops: number } {
-    return { hits: this.#hits, drops: this.#drops };
-  }
-
   /** The encoded value, if a valid copy is here. */
   get(entryKey: string, genKeys: readonly string[]): string | undefined {
     if (!this.#current()) return undefined;
@@ -134,10 +127,8 @@ export class LocalTier {
     for (let i = 0; valid && i < genKeys.length; i++) valid = this.#versions.get(genKeys[i] as string) === e.versions[i];
     if (!valid) {
       this.#entries.delete(entryKey);
-      this.#drops++;
       return undefined;
     }
-    this.#hits++;
     return e.payload;
   }
 
@@ -256,7 +247,6 @@ export class LocalTier {
 
   #clear(): void {
     this.#clears++;
-    this.#drops += this.#entries.size;
     this.#entries.clear();
     this.#versions.clear();
   }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { connectTo } from '../split/split-context.ts';
-import { readFollowState, writeFollowState } from './follow-state.ts';
+import { readFollowState, writeFollowState, type FollowState } from './follow-state.ts';
 import { lsnAtLeast, lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
 
@@ -184,10 +184,7 @@ export class StreamedTransaction {
     if (open) return open;
     const c = await connectTo(target.pool, target.label, this.#ctx.secrets);
     try {
-      await c.query('BEGIN');
-      if (target.replicaRole) await c.query('SET LOCAL session_replication_role = replica');
-      const state = await readFollowState(c, this.#slot, true);
-      if (!state) throw new Error(`this database does not follow slot ${this.#slot} (no row in _vendhub_split.follow_state)`);
+      const state = await beginApply(c, target, this.#slot);
       // Positions are commit ends; past this commit record's start means this transaction is in.
       const t = { c, appliedLsn: state.appliedLsn, skip: lsnToBigInt(state.appliedLsn) > this.#commitLsn };
       this.#open.set(target, t);
@@ -206,10 +203,7 @@ async function applyToTarget(
   const c = await connectTo(target.pool, target.label, ctx.secrets);
   let failed = false;
   try {
-    await c.query('BEGIN');
-    if (target.replicaRole) await c.query('SET LOCAL session_replication_role = replica');
-    const state = await readFollowState(c, slot, true);
-    if (!state) throw new Error(`this database does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
+    const state = await beginApply(c, target, slot);
     let changes = 0;
     let skipped = 0;
     for (const { tx, changes: chs } of list) {
@@ -230,6 +224,15 @@ async function applyToTarget(
   } finally {
     c.release(failed);
   }
+}
+
+/** Opens the transaction that applies changes to `target`: its follow_state row for `slot`, read and locked. */
+async function beginApply(c: pg.ClientBase, target: ApplyDatabase, slot: string): Promise<FollowState> {
+  await c.query('BEGIN');
+  if (target.replicaRole) await c.query('SET LOCAL session_replication_role = replica');
+  const state = await readFollowState(c, slot, true);
+  if (!state) throw new Error(`this database does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
+  return state;
 }
 
 async function applyChange(c: pg.ClientBase, ch: Change): Promise<void> {

@@ -1,20 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES } from '../services.ts';
 import { loadPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
-import { connectTo, openSplitContext, type SplitContext } from '../split/split-context.ts';
+import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
 import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
 import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
 import { ensureFollowState, markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
 import { followWithContext } from './follower.ts';
 import { changesAfter, dropSlotAndPublicationWith, releaseSlot, slotStatus } from './replication-slot.ts';
-import { openRollbackWindow, rollbackWindowPreflight, withTarget, type WindowSlot } from './rollback-window.ts';
+import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
 import { recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
 import { phaseTimer } from './phase-timer.ts';
 
@@ -81,8 +80,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
   const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
   try {
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-    try {
+    return await withDatabase(ctx, ctx.source, async (src) => {
       await checkFollowing(ctx, src, names.slot);
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const { phases, phase } = phaseTimer(opts.onPhase);
@@ -128,7 +126,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         }
         sequencesSet.push(...verify.sequencesSet);
       } else {
-        for (const t of ctx.targets) await withTarget(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
+        for (const t of ctx.targets) await withDatabase(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
         phase('sequences');
       }
       let rollbackWindow: WindowSlot[] | undefined;
@@ -140,7 +138,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const snapshots = opts.verify === 'after-switch' ? await holdFenceSnapshots(ctx) : undefined;
       try {
         if (snapshots) phase('snapshots');
-        for (const t of ctx.targets) await withTarget(ctx, t, (c) => markCutOver(c, names.slot));
+        for (const t of ctx.targets) await withDatabase(ctx, t, (c) => markCutOver(c, names.slot));
         await dropSlotAndPublicationWith(src, names);
         phase('drop-slot');
         const writeFreezeMs = Math.round(performance.now() - frozeAt);
@@ -168,11 +166,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       } finally {
         await snapshots?.close();
       }
-    } catch (e) {
-      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-    } finally {
-      src.release();
-    }
+    });
   } finally {
     await ctx.close();
   }
@@ -182,7 +176,7 @@ async function checkFollowing(ctx: SplitContext, src: pg.ClientBase, slot: strin
   const s = await slotStatus(src, slot);
   if (!s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
   for (const t of ctx.targets) {
-    const st = await withTarget(ctx, t, (c) => readFollowState(c, slot));
+    const st = await withDatabase(ctx, t, (c) => readFollowState(c, slot));
     if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} does not follow slot ${slot}: the copy of \`split run --follow\` did not finish`, { hint: 'Run `split abort` and start again.' });
   }
 }
@@ -192,7 +186,7 @@ async function fenceByRevoke(ctx: SplitContext, src: pg.ClientBase, slot: string
   await src.query('BEGIN');
   try {
     const revoked = await revokeWrites(src, tables);
-    for (const t of ctx.targets) await withTarget(ctx, t, async (c) => { await ensureFollowState(c); await recordFence(c, slot, revoked); });
+    for (const t of ctx.targets) await withDatabase(ctx, t, async (c) => { await ensureFollowState(c); await recordFence(c, slot, revoked); });
     await src.query('COMMIT');
     return revoked;
   } catch (e) {

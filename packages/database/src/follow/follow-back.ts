@@ -2,13 +2,13 @@ import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
-import { openSplitContext, type SplitContext } from '../split/split-context.ts';
+import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
 import type { ApplyDatabase, ApplySide } from './change-applier.ts';
 import { followNames } from './follow-names.ts';
 import { stream, type FollowProgress, type FollowResult, type StreamSpec } from './follower.ts';
 import { reverseAppliers, reverseTables } from './inverse-mapping.ts';
 import { slotStatus } from './replication-slot.ts';
-import { assertWindowOpen, reverseSlots, withTarget } from './rollback-window.ts';
+import { assertWindowOpen, reverseSlots } from './rollback-window.ts';
 
 export interface FollowBackOptions {
   readonly planFile?: PlanFile;
@@ -69,7 +69,7 @@ export async function followBackWithContext(ctx: SplitContext, opts: FollowBackO
   const to: ApplySide = { targets: [monolith], secrets: ctx.secrets };
   const specs: StreamSpec[] = [];
   for (const r of slots) {
-    const s = await withTarget(ctx, r.target, (c) => slotStatus(c, r.names.slot));
+    const s = await withDatabase(ctx, r.target, (c) => slotStatus(c, r.names.slot));
     if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${r.names.slot} on ${r.target.label} is in use by another process (${s.activePid})`, { hint: 'Stop the other `split follow-back` first; only one may stream from a slot.' });
     specs.push({
       from: { connection: r.target.connection.pool, pool: r.target.pool, label: r.target.label, names: r.names },

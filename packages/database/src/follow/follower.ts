@@ -152,6 +152,9 @@ export type StreamOptions = Omit<FollowOptions, 'planFile' | 'slot'>;
  * the slot only what every database of `to` committed; ends on the signal, on `stopAtMarker`
  * applied, or when another process takes the slot.
  */
+/** A transaction received in one piece (not the end of one applied while it arrived). */
+const isWhole = (i: StreamItem): boolean => !isPartial(i) && !i.streamedFrom;
+
 export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowResult> {
   const { from, to, appliers, targetOf, startAck, wording } = spec;
   const names = from.names;
@@ -216,7 +219,7 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
     const flush = async () => {
       while (queue.length && !finished) {
         const head = queue[0] as StreamItem;
-        if (isPartial(head) || head.streamedFrom) {
+        if (!isWhole(head)) {
           // A large transaction: its pieces go to the databases as they come, committed with the last.
           open ??= new StreamedTransaction(to, names.slot, isPartial(head) ? head.commitLsn : (head.streamedFrom as string), targetOf);
           if (isPartial(head)) {
@@ -236,8 +239,7 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
         }
         let n = 0;
         let take = 0;
-        const whole = (i: number) => { const t = queue[i] as StreamItem; return !isPartial(t) && !t.streamedFrom; };
-        while (take < queue.length && whole(take) && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
+        while (take < queue.length && isWhole(queue[take] as StreamItem) && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
         const batch = queue.slice(0, take) as SourceTransaction[];
         const r = await applyBatch(to, names.slot, batch, targetOf);
         queue.splice(0, take);

@@ -1,10 +1,9 @@
 import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
 import type { LoadedPlan } from '../split/load-plan.ts';
-import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import { openSplitContext, withDatabase, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
 import { followNames, reverseNames, type FollowNames } from './follow-names.ts';
 import { dropFollowState, ensureFollowState, initFollowState, readFollowState, type FollowState } from './follow-state.ts';
 import { reverseProblems } from './inverse-mapping.ts';
@@ -46,15 +45,7 @@ export async function windowStates(src: pg.ClientBase, slots: readonly ReverseSl
  * reverse slot (not yet rolled back) and the slot exists on the target.
  */
 export async function assertWindowOpen(ctx: SplitContext, slots: readonly ReverseSlot[], slot: string): Promise<void> {
-  const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-  let states: Map<string, FollowState>;
-  try {
-    states = await windowStates(src, slots);
-  } catch (e) {
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  } finally {
-    src.release();
-  }
+  const states = await withDatabase(ctx, ctx.source, (src) => windowStates(src, slots));
   for (const r of slots) {
     const st = states.get(r.names.slot);
     if (!st) {
@@ -65,7 +56,7 @@ export async function assertWindowOpen(ctx: SplitContext, slots: readonly Revers
     if (st.status === 'cut-over') {
       throw new VendhubError('PREFLIGHT_FAILED', `the monolith was already rolled back from ${r.target.label} (slot ${r.names.slot})`, { hint: '`split end-rollback-window` removes what is left of the window (and gives the targets their write grants back).' });
     }
-    const s = await withTarget(ctx, r.target, (c) => slotStatus(c, r.names.slot));
+    const s = await withDatabase(ctx, r.target, (c) => slotStatus(c, r.names.slot));
     if (!s.exists) {
       throw new VendhubError('PREFLIGHT_FAILED', `${r.target.label} has no replication slot ${r.names.slot}: the rollback window is broken`, {
         hint: 'Close it with `split end-rollback-window`; what was written in that target since can no longer stream back.',
@@ -86,7 +77,7 @@ export async function rollbackWindowPreflight(ctx: SplitContext, src: pg.ClientB
   const ours = slots.map((s) => s.names.slot);
   for (const r of slots) {
     const sameCluster = ctx.targets.filter((t) => t.connection.host === r.target.connection.host && t.connection.port === r.target.connection.port).length;
-    problems.push(...(await withTarget(ctx, r.target, (c) => targetProblems(c, r.target, targetTables(loaded, r.target), ours, sameCluster))));
+    problems.push(...(await withDatabase(ctx, r.target, (c) => targetProblems(c, r.target, targetTables(loaded, r.target), ours, sameCluster))));
   }
   if (problems.length) {
     throw new VendhubError('PREFLIGHT_FAILED', `--rollback-window refused (nothing was fenced):\n  - ${problems.join('\n  - ')}`, {
@@ -145,13 +136,13 @@ async function targetProblems(c: pg.ClientBase, t: TargetDatabase, tables: reado
  */
 export async function openRollbackWindow(ctx: SplitContext, src: pg.ClientBase, loaded: LoadedPlan, slot: string): Promise<WindowSlot[]> {
   const grants = new Map<string, RevokedGrant>();
-  for (const t of ctx.targets) for (const g of await withTarget(ctx, t, (c) => loadFence(c, slot))) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
+  for (const t of ctx.targets) for (const g of await withDatabase(ctx, t, (c) => loadFence(c, slot))) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
   await ensureFollowState(src);
   await recordFence(src, slot, [...grants.values()]);
   const created: WindowSlot[] = [];
   try {
     for (const r of reverseSlots(ctx, slot)) {
-      const startLsn = await withTarget(ctx, r.target, (c) => createReverseSlot(c, r.names, targetTables(loaded, r.target)));
+      const startLsn = await withDatabase(ctx, r.target, (c) => createReverseSlot(c, r.names, targetTables(loaded, r.target)));
       created.push({ target: r.target.label, slot: r.names.slot, publication: r.names.publication, startLsn });
       await initFollowState(src, r.names.slot, startLsn);
     }
@@ -191,9 +182,9 @@ export interface ClosedSlot {
 export async function closeWindow(ctx: SplitContext, src: pg.ClientBase, slot: string): Promise<ClosedSlot[]> {
   const out: ClosedSlot[] = [];
   for (const r of reverseSlots(ctx, slot)) {
-    const dropped = await withTarget(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
+    const dropped = await withDatabase(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
     const grants = await loadFence(src, r.names.slot);
-    await withTarget(ctx, r.target, (c) => restoreInTransaction(c, grants));
+    await withDatabase(ctx, r.target, (c) => restoreInTransaction(c, grants));
     await clearFence(src, r.names.slot);
     await dropFollowState(src, r.names.slot);
     out.push({ target: r.target.label, slot: r.names.slot, slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: grants });
@@ -227,29 +218,12 @@ export async function endRollbackWindow(env: Env, opts: { readonly slot?: string
   const names = followNames(opts.slot);
   const ctx = openSplitContext(env, { parallel: 1 });
   try {
-    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-    try {
+    return await withDatabase(ctx, ctx.source, async (src) => {
       const states = [...(await windowStates(src, reverseSlots(ctx, names.slot))).values()];
       const was = states.some((s) => s.status === 'following') ? 'open' : states.length ? 'rolled-back' : 'none';
       return { was, slots: await closeWindow(ctx, src, names.slot) };
-    } catch (e) {
-      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-    } finally {
-      src.release();
-    }
+    });
   } finally {
     await ctx.close();
-  }
-}
-
-/** Runs `fn` on a connection to one target database; errors name that database. */
-export async function withTarget<T>(ctx: SplitContext, t: TargetDatabase, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await connectTo(t.pool, t.label, ctx.secrets);
-  try {
-    return await fn(c);
-  } catch (e) {
-    throw wrapPgError(e, t.label, [...ctx.secrets]);
-  } finally {
-    c.release();
   }
 }

@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES } from '../services.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
-import { connectTo, openSplitContext, type SplitContext } from '../split/split-context.ts';
+import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
 import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
 import { followBackWithContext, type FollowBackResult } from './follow-back.ts';
 import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
 import { markCutOver } from './follow-state.ts';
 import { reverseTables, type ReverseTable } from './inverse-mapping.ts';
 import { changesAfter, dropSlotAndPublicationWith, releaseSlot } from './replication-slot.ts';
-import { assertWindowOpen, reverseSlots, withTarget, type ReverseSlot } from './rollback-window.ts';
+import { assertWindowOpen, reverseSlots, type ReverseSlot } from './rollback-window.ts';
 import { clearFence, loadFence, recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
 import { phaseTimer } from './phase-timer.ts';
 
@@ -77,8 +76,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
     const tables = reverseTables(loaded);
     const slots = reverseSlots(ctx, names.slot);
     await assertWindowOpen(ctx, slots, names.slot);
-    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-    try {
+    return await withDatabase(ctx, ctx.source, async (src) => {
       const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();
       const revoked = await fenceTargets(ctx, src, slots, tables, fence, opts.writersTimeoutMs ?? 15_000);
@@ -104,7 +102,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
       const writeFreezeMs = Math.round(performance.now() - frozeAt);
       const slotsDropped: string[] = [];
       for (const r of slots) {
-        const d = await withTarget(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
+        const d = await withDatabase(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
         if (d.slot) slotsDropped.push(r.names.slot);
       }
       phase('drop-slots');
@@ -114,11 +112,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
         fence, revoked, markers: markers.map((m) => ({ target: m.slot.target.label, lsn: m.lsn })), writeFreezeMs, phases,
         appliedAfterFence: followed.changes, verify, sequencesSet, restored, foreignKeyViolations, slotsDropped, environment,
       };
-    } catch (e) {
-      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-    } finally {
-      src.release();
-    }
+    });
   } finally {
     await ctx.close();
   }
@@ -131,7 +125,7 @@ async function fenceTargets(
   const revoked: RevokedGrant[] = [];
   for (const r of slots) {
     const fencedAt = fence === 'revoke' ? await fenceTarget(ctx, src, r, tables, revoked) : undefined;
-    if (!(await withTarget(ctx, r.target, (c) => waitForWritersGone(c, timeoutMs, fencedAt)))) {
+    if (!(await withDatabase(ctx, r.target, (c) => waitForWritersGone(c, timeoutMs, fencedAt)))) {
       throw new VendhubError('INTERNAL', `write transactions on ${r.target.label} did not finish in time; the fence stays in place`, {
         hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split rollback` again; or `split end-rollback-window` to stay on the targets.',
       });
@@ -142,7 +136,7 @@ async function fenceTargets(
 
 /** Revokes writes on one target database's tables, recording them in the monolith before the revoke commits. */
 async function fenceTarget(ctx: SplitContext, src: pg.ClientBase, r: ReverseSlot, tables: readonly ReverseTable[], out: RevokedGrant[]): Promise<Date | undefined> {
-  return withTarget(ctx, r.target, async (c) => {
+  return withDatabase(ctx, r.target, async (c) => {
     await c.query('BEGIN');
     try {
       const revoked = await revokeWrites(c, tables.filter((t) => r.target.services.includes(t.mapping.service)).map((t) => t.mapping));
@@ -167,9 +161,9 @@ interface Marker {
 async function emitMarkers(ctx: SplitContext, slots: readonly ReverseSlot[]): Promise<Marker[]> {
   const out: Marker[] = [];
   for (const r of slots) {
-    await withTarget(ctx, r.target, (c) => releaseSlot(c, r.names.slot));
+    await withDatabase(ctx, r.target, (c) => releaseSlot(c, r.names.slot));
     const id = `${r.names.slot}:${randomBytes(6).toString('hex')}`;
-    const lsn = await withTarget(ctx, r.target, async (c) => (await c.query<{ lsn: string }>('SELECT pg_logical_emit_message(true, $1, $2)::text AS lsn', [FENCE_MESSAGE_PREFIX, id])).rows[0]?.lsn as string);
+    const lsn = await withDatabase(ctx, r.target, async (c) => (await c.query<{ lsn: string }>('SELECT pg_logical_emit_message(true, $1, $2)::text AS lsn', [FENCE_MESSAGE_PREFIX, id])).rows[0]?.lsn as string);
     out.push({ slot: r, id, lsn });
   }
   return out;
@@ -189,7 +183,7 @@ async function catchUp(ctx: SplitContext, loaded: LoadedPlan, slot: string, mark
 /** A change after a target's fence marker would be lost by the rollback: refuse. */
 async function checkNothingAfter(ctx: SplitContext, r: ReverseSlot, followed: FollowBackResult, fence: 'revoke' | 'wait'): Promise<void> {
   const applied = followed.streams.find((s) => s.slot === r.names.slot)?.appliedLsn as string;
-  const late = await withTarget(ctx, r.target, (c) => changesAfter(c, r.names, applied));
+  const late = await withDatabase(ctx, r.target, (c) => changesAfter(c, r.names, applied));
   if (late > 0) {
     throw new VendhubError('VERIFY_MISMATCH', `${late} changes reached ${r.target.label} after the fence: some writer is still writing there (a superuser, or services not stopped)`, {
       hint: `Stop every writer${fence === 'revoke' ? ' connected as a superuser' : ''}, then run \`split rollback\` again (nothing is lost: the slot keeps those changes); or \`split end-rollback-window\` to stay on the targets.`,
@@ -205,7 +199,7 @@ async function reopenMonolith(ctx: SplitContext, src: pg.ClientBase, slot: strin
   const grants = new Map<string, RevokedGrant>();
   const add = (gs: readonly RevokedGrant[]) => { for (const g of gs) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g); };
   add(await loadFence(src, slot));
-  for (const t of ctx.targets) add(await withTarget(ctx, t, (c) => loadFence(c, slot)));
+  for (const t of ctx.targets) add(await withDatabase(ctx, t, (c) => loadFence(c, slot)));
   await src.query('BEGIN');
   try {
     await restoreWrites(src, [...grants.values()]);
@@ -216,7 +210,7 @@ async function reopenMonolith(ctx: SplitContext, src: pg.ClientBase, slot: strin
     await src.query('ROLLBACK').catch(() => {});
     throw e;
   }
-  for (const t of ctx.targets) await withTarget(ctx, t, (c) => clearFence(c, slot));
+  for (const t of ctx.targets) await withDatabase(ctx, t, (c) => clearFence(c, slot));
   return [...grants.values()];
 }
 

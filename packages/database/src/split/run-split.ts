@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified } from '../sql/quote.ts';
 import { ensureCheckpointTables, finishRun, insertRun, latestRun, loadChunks, registerChunks, type ChunkRecord } from './checkpoint-store.ts';
@@ -12,7 +10,7 @@ import type { PlanFile } from './plan-file.ts';
 import { preflight, type PreflightResult } from './preflight.ts';
 import { syncSequences } from './sequences.ts';
 import { exportSnapshot } from './snapshot.ts';
-import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from './split-context.ts';
+import { openSplitContext, withDatabase, type SplitContext } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { SplitPlan, TableMapping } from './split-plan.ts';
 
@@ -99,14 +97,14 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
         }
         return result(runId, opts, loaded.plan, pre, tables, new Map(), new Map(), false, started, []);
       }
-      for (const target of ctx.targets) await withTarget(ctx, target, async (c) => {
+      for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
         await ensureCheckpointTables(c);
         await insertRun(c, runId, loaded.plan.hash);
       });
       tables = [];
       for (const t of loaded.plan.tables) {
         const target = ctx.targetFor(t.service);
-        const chunks = await withTarget(ctx, target, async (c) => {
+        const chunks = await withDatabase(ctx, target, async (c) => {
           const existing = await loadChunks(c, runId, t.model);
           if (existing.length > 0) return existing;
           return registerChunks(c, runId, t.model, await chunkBounds(snapshot.coordinator, t, chunkRows));
@@ -120,7 +118,7 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
       if (r.interrupted) return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, true, started, []);
       emit({ type: 'phase', phase: 'finish', message: 'setting sequences and recording the run as finished' });
       const sequencesSet: string[] = [];
-      for (const target of ctx.targets) await withTarget(ctx, target, async (c) => {
+      for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
         sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
         await finishRun(c, runId);
       });
@@ -137,22 +135,11 @@ function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
 }
 
-async function withTarget<T>(ctx: SplitContext, target: TargetDatabase, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await connectTo(target.pool, target.label, ctx.secrets);
-  try {
-    return await fn(c);
-  } catch (e) {
-    throw wrapPgError(e, target.label, [...ctx.secrets]);
-  } finally {
-    c.release();
-  }
-}
-
 /** The interrupted run recorded in the targets; all target databases must agree on it. */
 async function findRunToResume(ctx: SplitContext, plan: SplitPlan): Promise<string | undefined> {
   const found: { target: string; runId: string; hash: string; status: string }[] = [];
   for (const t of ctx.targets) {
-    const r = await withTarget(ctx, t, (c) => latestRun(c));
+    const r = await withDatabase(ctx, t, (c) => latestRun(c));
     if (r) found.push({ target: t.key, runId: r.runId, hash: r.planHash, status: r.status });
   }
   const running = found.filter((f) => f.status === 'running');
@@ -177,7 +164,7 @@ async function findRunToResume(ctx: SplitContext, plan: SplitPlan): Promise<stri
 async function checkResumable(ctx: SplitContext, loaded: LoadedPlan, runId: string): Promise<void> {
   const problems: string[] = [];
   for (const t of loaded.plan.tables) {
-    await withTarget(ctx, ctx.targetFor(t.service), async (c) => {
+    await withDatabase(ctx, ctx.targetFor(t.service), async (c) => {
       const chunks = await loadChunks(c, runId, t.model).catch(() => [] as ChunkRecord[]);
       const expected = chunks.filter((x) => x.status === 'done').reduce((a, x) => a + x.rows, 0);
       const actual = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(t.targetSchema, t.targetTable)}`)).rows[0]?.n);

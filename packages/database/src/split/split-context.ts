@@ -97,3 +97,18 @@ export async function connectTo(pool: pg.Pool, label: string, secrets: readonly 
     throw wrapPgError(e, label, [...secrets]);
   }
 }
+
+/**
+ * Runs `fn` on a connection to one database of the context (the source or a target): errors name
+ * that database and never carry a password; the connection goes back to its pool either way.
+ */
+export async function withDatabase<T>(ctx: SplitContext, db: { readonly pool: pg.Pool; readonly label: string }, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await connectTo(db.pool, db.label, ctx.secrets);
+  try {
+    return await fn(c);
+  } catch (e) {
+    throw wrapPgError(e, db.label, [...ctx.secrets]);
+  } finally {
+    c.release();
+  }
+}
