@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { parseConnectionUrl, type ParsedConnection } from '../src/config/connection-url.ts';
 import { checksumOf, migrationList, readMigrations } from '../src/migrate/migrations-dir.ts';
 import { NO_FILTERS, openSchemaEngine } from '../src/migrate/schema-engine.ts';
 import { buildMonolith, monolithCounts, type MonolithCounts } from '../src/monolith/build-monolith.ts';
@@ -245,7 +246,7 @@ describe('buildMonolith', () => {
     const bare = await createTestDatabase('mono_bare');
     try {
       await buildMonolith(built.url, { scale: SCALE, seed: 3, danglingTransactions: 7 });
-      const engine = await openSchemaEngine({ connectionString: bare.url }, 'public');
+      const engine = await openSchemaEngine(parseConnectionUrl('bare', bare.url, {}, []) as ParsedConnection, 'public');
       try {
         await engine.engine.applyMigrations({ migrationsList: migrationList('monolith'), filters: NO_FILTERS });
       } finally {

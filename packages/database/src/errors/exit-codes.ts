@@ -23,6 +23,8 @@ export const EXIT = Object.freeze({
   COPY: 9,
   /** `verify` found source and targets different. */
   VERIFY: 10,
+  /** An expected wait ran out (writers did not stop, targets did not catch up, a slot stayed busy); nothing half-done. */
+  TIMEOUT: 11,
   /** Interrupted (Ctrl-C / SIGTERM) at a chunk boundary; resumable with `--resume`. */
   INTERRUPTED: 130,
 });
@@ -39,4 +41,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   8    preflight refused (privileges, row-level security, target not migrated or not empty, bad rows)
   9    copy failed part-way (run again with --resume)
   10   verify found a difference between source and targets
+  11   a wait timed out (writers did not stop, catch-up, slot in use); the fence or state is as the message says
   130  interrupted at a chunk boundary (run again with --resume)`;

@@ -13,6 +13,7 @@ interface PgLikeError {
   schema?: string;
 }
 
+const TLS_CODES = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'CERT_SIGNATURE_FAILURE']);
 const NETWORK_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /**
@@ -31,6 +32,17 @@ export function wrapPgError(err: unknown, where: string, secrets: string[] = [])
   if (code === '28P01' || code === '28000') {
     return new VendhubError('AUTH_FAILED', `${where}: authentication failed: ${raw}`, {
       cause: err, details, hint: 'Check the user and password in the URL (they are not printed).',
+    });
+  }
+  if (/SASL|password must be a string|password authentication/i.test(raw)) {
+    return new VendhubError('AUTH_FAILED', `${where}: authentication failed: ${raw}`, {
+      cause: err, details, hint: 'Check the user and password in the URL (they are not printed); special characters in a password must be URL-encoded (@ as %40, % as %25).',
+    });
+  }
+  if (TLS_CODES.has(code) || /certificate|self[- ]signed|does not support SSL|altnames/i.test(raw)) {
+    return new VendhubError('CONNECTION_FAILED', `${where}: TLS refused: ${raw}`, {
+      cause: err, details,
+      hint: 'sslmode=verify-full checks the server certificate against sslrootcert (the CA file) and the host name in the URL; use the CA that signed the server certificate and the name it was issued for. sslmode=require encrypts without checking.',
     });
   }
   if (NETWORK_CODES.has(code) || /timeout|terminated|Connection terminated/i.test(raw) && !code) {

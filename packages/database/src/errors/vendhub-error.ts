@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'VERIFY_MISMATCH'
   | 'INTERRUPTED'
   | 'POOL_TIMEOUT'
+  | 'TIMEOUT'
   | 'INTERNAL';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -37,6 +38,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   VERIFY_MISMATCH: EXIT.VERIFY,
   INTERRUPTED: EXIT.INTERRUPTED,
   POOL_TIMEOUT: EXIT.CONNECTION,
+  TIMEOUT: EXIT.TIMEOUT,
   INTERNAL: EXIT.INTERNAL,
 };
 

@@ -29,7 +29,7 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
   try {
     // The slot first: an abandoned slot fills the source's disk, so it goes even if a target is down
     // (then run abort again to give back the grants recorded there).
-    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    const src = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
     let dropped: { slot: boolean; publication: boolean };
     const grants = new Map<string, RevokedGrant>();
     try {
@@ -61,7 +61,7 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
         c.release();
       }
     }
-    const restoreOn = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+    const restoreOn = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
     try {
       await restoreOn.query('BEGIN');
       await restoreWrites(restoreOn, [...grants.values()]);

@@ -80,7 +80,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
   const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
   try {
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    return await withDatabase(ctx, ctx.source, async (src) => {
+    return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       await checkFollowing(ctx, src, names.slot);
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const { phases, phase } = phaseTimer(opts.onPhase);
@@ -92,7 +92,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         fencedAt = (await src.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
       }
       if (!(await waitForWritersGone(src, opts.writersTimeoutMs ?? 15_000, fencedAt))) {
-        throw new VendhubError('INTERNAL', 'write transactions on the source did not finish in time; the fence stays in place', {
+        throw new VendhubError('TIMEOUT', 'write transactions on the source did not finish in time; the fence stays in place', {
           hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split cutover` again; or `split abort` to reopen the source.',
         });
       }
@@ -104,7 +104,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const catchUp = new AbortController();
       const timer = setTimeout(() => catchUp.abort(), opts.catchUpTimeoutMs ?? 300_000);
       const followed = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markerId, signal: catchUp.signal }, loaded).finally(() => clearTimeout(timer));
-      if (followed.reason !== 'fence') throw new VendhubError('INTERNAL', `the targets did not reach the fence position ${fenceLsn} (${followed.reason}); the fence stays in place`, { hint: 'Run `split cutover` again, or `split abort`.' });
+      if (followed.reason !== 'fence') throw new VendhubError('TIMEOUT', `the targets did not reach the fence position ${fenceLsn} (${followed.reason}); the fence stays in place`, { hint: 'Run `split cutover` again, or `split abort`.' });
       // Nothing may have been written after the fence: such a change would be lost by the cutover.
       const late = await changesAfter(src, names, followed.appliedLsn);
       if (late > 0) {

@@ -1,5 +1,6 @@
 import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
+import { replicationConfig } from '../db/database-handle.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
@@ -65,14 +66,14 @@ export async function followBackWithContext(ctx: SplitContext, opts: FollowBackO
   const tables = reverseTables(loaded);
   const slots = reverseSlots(ctx, names.slot);
   await assertWindowOpen(ctx, slots, names.slot);
-  const monolith: ApplyDatabase = { pool: ctx.source.pool, label: ctx.source.label, replicaRole: true };
+  const monolith: ApplyDatabase = { pool: ctx.sourceWriter.pool, label: ctx.sourceWriter.label, replicaRole: true };
   const to: ApplySide = { targets: [monolith], secrets: ctx.secrets };
   const specs: StreamSpec[] = [];
   for (const r of slots) {
     const s = await withDatabase(ctx, r.target, (c) => slotStatus(c, r.names.slot));
     if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${r.names.slot} on ${r.target.label} is in use by another process (${s.activePid})`, { hint: 'Stop the other `split follow-back` first; only one may stream from a slot.' });
     specs.push({
-      from: { connection: r.target.connection.pool, pool: r.target.pool, label: r.target.label, names: r.names },
+      from: { connection: replicationConfig(r.target.connection), pool: r.target.pool, label: r.target.label, names: r.names },
       to, appliers: reverseAppliers(tables, r.target.services), targetOf: () => monolith, startAck: s.confirmedFlushLsn as string,
       wording: {
         where: r.target.label,

@@ -5,6 +5,7 @@ import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
+import { replicationConfig } from '../db/database-handle.ts';
 import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
 import { applyBatch, isPartial, StreamedTransaction, type ApplyDatabase, type ApplySide, type SourceTransaction, type StreamItem } from './change-applier.ts';
 import { TransactionAssembler } from './transaction-assembler.ts';
@@ -104,7 +105,7 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
     appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
     targetOf.set(a, ctx.targetFor(m.service));
   }
-  const from: StreamSource = { connection: ctx.source.connection.pool, pool: ctx.source.pool, label: ctx.source.label, names };
+  const from: StreamSource = { connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names };
   return stream({ from, to: ctx, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, startAck, wording: FORWARD_WORDING }, opts);
 }
 
@@ -161,7 +162,7 @@ export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowRes
   const started = performance.now();
   const batchChanges = opts.batchChanges ?? 5_000;
   const maxQueued = opts.maxQueuedChanges ?? 50_000;
-  const service = new LogicalReplicationService({ ...from.connection } as pg.ClientConfig, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+  const service = new LogicalReplicationService(from.connection as pg.ClientConfig, { acknowledge: { auto: false, timeoutSeconds: 0 } });
   const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [names.publication], messages: true });
   // The socket under the library, paused while too much is queued (the library offers no public handle).
   // The library reports `lsn + 1` as flushed (it takes the LSN for a last byte); ours are end

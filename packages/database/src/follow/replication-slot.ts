@@ -1,8 +1,9 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { replicationClient as openReplicationClient } from '../db/database-handle.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
-import type { SplitContext } from '../split/split-context.ts';
+import { connectTo, type SplitContext } from '../split/split-context.ts';
 import type { TableMapping } from '../split/split-plan.ts';
 import type { FollowNames } from './follow-names.ts';
 
@@ -17,9 +18,7 @@ export interface CreatedSlot {
 
 /** A replication-protocol client (`replication: 'database'`) for the source. */
 export function replicationClient(ctx: SplitContext): pg.Client {
-  const c = new pg.Client({ ...ctx.source.connection.pool, replication: 'database' } as pg.ClientConfig);
-  c.on('error', () => {});
-  return c;
+  return openReplicationClient(ctx.source.connection);
 }
 
 /**
@@ -28,11 +27,10 @@ export function replicationClient(ctx: SplitContext): pg.Client {
  * meet exactly, with no change lost or applied twice.
  */
 export async function createSlotAndPublication(ctx: SplitContext, names: FollowNames, tables: readonly TableMapping[]): Promise<CreatedSlot> {
-  const admin = new pg.Client({ ...ctx.source.connection.pool });
-  admin.on('error', () => {});
+  // The slot and publication are among the few writes to the source: the writer handle.
+  const admin = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
   const repl = replicationClient(ctx);
   try {
-    await admin.connect();
     const exists = await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 UNION ALL SELECT 1 FROM pg_publication WHERE pubname = $2`, [names.slot, names.publication]);
     if (exists.rowCount) {
       throw new VendhubError('PREFLIGHT_FAILED', `slot ${names.slot} or publication ${names.publication} already exists on the source: a follow split is in progress or was not cleaned up`, {
@@ -59,7 +57,7 @@ export async function createSlotAndPublication(ctx: SplitContext, names: FollowN
     await dropSlotAndPublicationWith(admin, names).catch(() => {});
     throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
   } finally {
-    await admin.end().catch(() => {});
+    admin.release();
   }
 }
 
@@ -98,7 +96,7 @@ export async function releaseSlot(c: pg.ClientBase, slot: string, timeoutMs = 10
     const s = await slotStatus(c, slot);
     if (!s.exists || s.activePid === null) return;
     await c.query('SELECT pg_terminate_backend($1)', [s.activePid]);
-    if (Date.now() > deadline) throw new VendhubError('INTERNAL', `the replication slot ${slot} is still in use by process ${s.activePid}`);
+    if (Date.now() > deadline) throw new VendhubError('TIMEOUT', `the replication slot ${slot} is still in use by process ${s.activePid}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

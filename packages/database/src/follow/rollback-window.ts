@@ -218,7 +218,7 @@ export async function endRollbackWindow(env: Env, opts: { readonly slot?: string
   const names = followNames(opts.slot);
   const ctx = openSplitContext(env, { parallel: 1 });
   try {
-    return await withDatabase(ctx, ctx.source, async (src) => {
+    return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       const states = [...(await windowStates(src, reverseSlots(ctx, names.slot))).values()];
       const was = states.some((s) => s.status === 'following') ? 'open' : states.length ? 'rolled-back' : 'none';
       return { was, slots: await closeWindow(ctx, src, names.slot) };

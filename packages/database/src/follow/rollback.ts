@@ -76,7 +76,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
     const tables = reverseTables(loaded);
     const slots = reverseSlots(ctx, names.slot);
     await assertWindowOpen(ctx, slots, names.slot);
-    return await withDatabase(ctx, ctx.source, async (src) => {
+    return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();
       const revoked = await fenceTargets(ctx, src, slots, tables, fence, opts.writersTimeoutMs ?? 15_000);
@@ -126,7 +126,7 @@ async function fenceTargets(
   for (const r of slots) {
     const fencedAt = fence === 'revoke' ? await fenceTarget(ctx, src, r, tables, revoked) : undefined;
     if (!(await withDatabase(ctx, r.target, (c) => waitForWritersGone(c, timeoutMs, fencedAt)))) {
-      throw new VendhubError('INTERNAL', `write transactions on ${r.target.label} did not finish in time; the fence stays in place`, {
+      throw new VendhubError('TIMEOUT', `write transactions on ${r.target.label} did not finish in time; the fence stays in place`, {
         hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split rollback` again; or `split end-rollback-window` to stay on the targets.',
       });
     }
@@ -175,7 +175,7 @@ async function catchUp(ctx: SplitContext, loaded: LoadedPlan, slot: string, mark
   const stopAtMarkers = new Map(markers.map((m) => [m.slot.names.slot, m.id]));
   const followed = await followBackWithContext(ctx, { slot, stopAtMarkers, signal: ac.signal }, loaded).finally(() => clearTimeout(timer));
   if (followed.reason !== 'fence') {
-    throw new VendhubError('INTERNAL', `the monolith did not reach the fence of every target (${followed.reason}); the fences stay in place`, { hint: 'Run `split rollback` again, or `split end-rollback-window` to stay on the targets.' });
+    throw new VendhubError('TIMEOUT', `the monolith did not reach the fence of every target (${followed.reason}); the fences stay in place`, { hint: 'Run `split rollback` again, or `split end-rollback-window` to stay on the targets.' });
   }
   return followed;
 }

@@ -55,7 +55,7 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
     } catch (e) {
       if (slot) {
         await slot.close();
-        const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+        const c = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
         try {
           await dropSlotAndPublicationWith(c, names);
         } finally {

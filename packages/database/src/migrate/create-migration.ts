@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PoolConfig } from 'pg';
+import type { ParsedConnection } from '../config/connection-url.ts';
 import { migrationsDir, schemaPath } from '../paths.ts';
 import type { ServiceName } from '../services.ts';
 import { LOCKFILE, LOCKFILE_CONTENT, migrationList, readMigrations } from './migrations-dir.ts';
@@ -22,14 +22,14 @@ export interface CreateMigrationResult {
 export async function createMigration(
   service: ServiceName | 'monolith',
   name: string,
-  pool: PoolConfig,
+  conn: ParsedConnection,
   searchPath: string,
   now = new Date(),
 ): Promise<CreateMigrationResult> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new VendhubError('USAGE', `migration name "${name}" must be lower-case letters, digits and _`);
   const file = schemaPath(service);
   const datamodel = { path: file, content: readFileSync(file, 'utf8') };
-  const h = await openSchemaEngine(pool, searchPath, datamodel, 'diff');
+  const h = await openSchemaEngine(conn, searchPath, datamodel, 'diff');
   let sql: string;
   try {
     const from = readMigrations(service).length === 0 ? ({ tag: 'empty' } as const) : ({ tag: 'migrations', ...migrationList(service) } as const);

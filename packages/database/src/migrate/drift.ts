@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
+import { connectClient, secretOf } from '../db/database-handle.ts';
 import type { ServiceConfig } from '../config/database-config.ts';
 import { diffSnapshots, snapshotSchema, type SnapshotDiff } from '../catalog/schema-snapshot.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
@@ -30,15 +31,13 @@ export interface DriftReport {
  */
 export async function driftCheck(cfg: ServiceConfig): Promise<DriftReport> {
   const where = describeTarget(cfg);
-  const secrets = cfg.direct.pool.password ? [String(cfg.direct.pool.password)] : [];
+  const secrets = secretOf(cfg.direct) ? [secretOf(cfg.direct) as string] : [];
   const schema = cfg.service.schema;
   const file = schemaPath(cfg.service.name);
-  const modelSql = await diffFromEmpty(cfg.direct.pool, schema, { path: file, content: readFileSync(file, 'utf8') });
-  const admin = new pg.Client(cfg.direct.pool);
-  admin.on('error', () => {});
+  const modelSql = await diffFromEmpty(cfg.direct, schema, { path: file, content: readFileSync(file, 'utf8') });
+  const admin = await connectClient(cfg.direct, { label: where });
   const scratch = `vendhub_drift_${randomBytes(5).toString('hex')}`;
   try {
-    await admin.connect();
     const live = await snapshotSchema(admin, schema);
     try {
       await admin.query(`CREATE DATABASE ${quoteIdent(scratch)}`);
@@ -47,10 +46,9 @@ export async function driftCheck(cfg: ServiceConfig): Promise<DriftReport> {
         cause: e, hint: 'Run drift with a role that has CREATEDB (for example through <SERVICE>_DIRECT_URL).',
       });
     }
-    const sc = new pg.Client({ ...cfg.direct.pool, password: cfg.direct.pool.password, database: scratch });
-    sc.on('error', () => {});
+    let sc: pg.Client | undefined;
     try {
-      await sc.connect();
+      sc = await connectClient(cfg.direct, { label: where, database: scratch });
       for (const m of readMigrations(cfg.service.name)) await sc.query(m.sql);
       const fromMigrations = await snapshotSchema(sc, schema);
       await sc.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
@@ -61,7 +59,7 @@ export async function driftCheck(cfg: ServiceConfig): Promise<DriftReport> {
       const drifted = [schemaVsMigrations, databaseVsMigrations].some((d) => d.extra.length + d.missing.length > 0);
       return { service: cfg.service.name, schema, database: cfg.direct.databaseKey, schemaVsMigrations, databaseVsMigrations, drifted };
     } finally {
-      await sc.end().catch(() => {});
+      await sc?.end().catch(() => {});
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`).catch(() => {});
     }
   } catch (e) {

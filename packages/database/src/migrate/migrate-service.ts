@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { connectClient, secretOf } from '../db/database-handle.ts';
 import type { ServiceConfig } from '../config/database-config.ts';
 import { redactText } from '../config/redact.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
@@ -26,20 +26,14 @@ export const describeTarget = (cfg: ServiceConfig): string =>
  */
 export async function migrateService(cfg: ServiceConfig): Promise<MigrateResult> {
   const where = describeTarget(cfg);
-  const secrets = cfg.direct.pool.password ? [String(cfg.direct.pool.password)] : [];
-  const client = new pg.Client(cfg.direct.pool);
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw wrapPgError(e, where, secrets);
-  }
+  const secrets = secretOf(cfg.direct) ? [secretOf(cfg.direct) as string] : [];
+  const client = await connectClient(cfg.direct, { label: where });
   const schema = cfg.service.schema;
   try {
     // Lock first: concurrent CREATE SCHEMA IF NOT EXISTS can itself fail on a unique violation.
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`vendhub:migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    const handle = await openSchemaEngine(cfg.direct.pool, schema);
+    const handle = await openSchemaEngine(cfg.direct, schema);
     try {
       const out = await handle.engine.applyMigrations({ migrationsList: migrationList(cfg.service.name), filters: NO_FILTERS });
       return { service: cfg.service.name, schema, database: cfg.direct.databaseKey, applied: out.appliedMigrationNames };

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { withClient } from '../db/database-handle.ts';
 import type { ServiceConfig } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { qualified } from '../sql/quote.ts';
@@ -76,15 +77,5 @@ export function compareHistory(service: ServiceConfig, rows: HistoryRow[] | unde
 
 /** `vendhub-db status` for one service. */
 export async function migrationStatus(cfg: ServiceConfig): Promise<MigrationStatus> {
-  const client = new pg.Client(cfg.direct.pool);
-  client.on('error', () => {});
-  const secrets = cfg.direct.pool.password ? [String(cfg.direct.pool.password)] : [];
-  try {
-    await client.connect();
-    return compareHistory(cfg, await readHistory(client, cfg.service.schema));
-  } catch (e) {
-    throw wrapPgError(e, describeTarget(cfg), secrets);
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return withClient(cfg.direct, { label: describeTarget(cfg) }, async (client) => compareHistory(cfg, await readHistory(client, cfg.service.schema)));
 }

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { PoolConfig } from 'pg';
-import pg from 'pg';
+import type { ParsedConnection } from '../config/connection-url.ts';
+import { openDatabase } from '../db/database-handle.ts';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine as WasmSchemaEngine } from '@prisma/schema-engine-wasm';
@@ -61,14 +61,13 @@ export interface EngineHandle {
  * pass the service's own schema, so services sharing a database never share a history table.
  */
 export async function openSchemaEngine(
-  pool: PoolConfig,
+  conn: ParsedConnection,
   searchPath: string,
   datamodel?: { path: string; content: string },
   purpose: 'apply' | 'diff' = 'apply',
 ): Promise<EngineHandle> {
   const wasm = await loadWasm();
-  const pgPool = new pg.Pool({ ...pool, password: pool.password, max: 2, options: `-c search_path="${searchPath}"` });
-  pgPool.on('error', () => {});
+  const pgPool = openDatabase(conn, { label: `schema engine on ${conn.databaseKey}`, max: 2, searchPath: `"${searchPath}"` }).pool;
   let engine: SchemaEngine;
   try {
     engine = await wasm.SchemaEngine.new(
@@ -98,8 +97,8 @@ export async function openSchemaEngine(
 export const NO_FILTERS = Object.freeze({ externalTables: [] as string[], externalEnums: [] as string[] });
 
 /** Renders the SQL that creates `datamodel` from nothing. */
-export async function diffFromEmpty(pool: PoolConfig, searchPath: string, datamodel: { path: string; content: string }): Promise<string> {
-  const h = await openSchemaEngine(pool, searchPath, datamodel, 'diff');
+export async function diffFromEmpty(conn: ParsedConnection, searchPath: string, datamodel: { path: string; content: string }): Promise<string> {
+  const h = await openSchemaEngine(conn, searchPath, datamodel, 'diff');
   try {
     const r = await h.engine.diff({
       from: { tag: 'empty' },

@@ -1,4 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { parseConnectionUrl, type ParsedConnection } from '../config/connection-url.ts';
+import { connectClient, secretOf } from '../db/database-handle.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { engineError } from '../migrate/migrate-service.ts';
@@ -40,33 +42,36 @@ const BIG_TABLE_STREAMS = 2;
  *   const { counts } = await buildMonolith('postgresql://postgres@127.0.0.1/vendhub_source', { scale: 100, seed: 7 });
  */
 export async function buildMonolith(
-  connection: pg.PoolConfig | string,
+  connection: ParsedConnection | string,
   opts: MonolithOptions,
 ): Promise<{ counts: MonolithCounts; durationMs: number }> {
   const started = performance.now();
   const dangling = validateOptions(opts);
   const counts = monolithCounts(opts.scale);
-  const poolConfig: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
-  const secrets = poolConfig.password ? [String(poolConfig.password)] : [];
+  const conn = typeof connection === 'string' ? parseMonolithUrl(connection) : connection;
+  const secrets = secretOf(conn) ? [secretOf(conn) as string] : [];
   const ctx = createContext(opts.seed, counts, dangling);
-  const client = new pg.Client(poolConfig);
-  const sides = Array.from({ length: BIG_TABLE_STREAMS }, () => new pg.Client(poolConfig));
+  const clients: pg.Client[] = [];
   // A connection the server drops while idle only emits 'error'; the next query on it fails with a
   // bare "not queryable". Keep the first such error: it is the cause worth reporting.
   let lost: { error: unknown } | undefined;
-  for (const c of [client, ...sides]) c.on('error', (error: unknown) => (lost ??= { error }));
   try {
-    for (const c of [client, ...sides]) await c.connect();
+    for (let i = 0; i <= BIG_TABLE_STREAMS; i++) {
+      const c = await connectClient(conn, { label: WHERE });
+      c.on('error', (error: unknown) => (lost ??= { error }));
+      clients.push(c);
+    }
+    const [client, ...sides] = clients as [pg.Client, ...pg.Client[]];
     await assertEmpty(client);
     await createSupabaseScaffold(client, ctx);
-    await applyMonolithMigration(poolConfig, secrets);
+    await applyMonolithMigration(conn, secrets);
     await loadMonolithRows(client, sides, ctx, opts.onProgress);
     await enableRowLevelSecurity(client);
     await analyzeTables([client, ...sides]);
   } catch (e) {
     throw wrapPgError(lost?.error ?? e, WHERE, secrets);
   } finally {
-    await Promise.all([client, ...sides].map((c) => c.end().catch(() => {})));
+    await Promise.all(clients.map((c) => c.end().catch(() => {})));
   }
   return { counts, durationMs: Math.round(performance.now() - started) };
 }
@@ -101,8 +106,8 @@ async function assertEmpty(client: pg.ClientBase): Promise<void> {
 }
 
 /** Runs the committed monolith migration through Prisma's schema engine, history table and all. */
-async function applyMonolithMigration(poolConfig: pg.PoolConfig, secrets: string[]): Promise<void> {
-  const handle = await openSchemaEngine(poolConfig, 'public');
+async function applyMonolithMigration(conn: ParsedConnection, secrets: string[]): Promise<void> {
+  const handle = await openSchemaEngine(conn, 'public');
   try {
     await handle.engine.applyMigrations({ migrationsList: migrationList('monolith'), filters: NO_FILTERS });
   } catch (e) {
@@ -110,4 +115,12 @@ async function applyMonolithMigration(poolConfig: pg.PoolConfig, secrets: string
   } finally {
     await handle.close();
   }
+}
+
+/** The monolith's URL, parsed like every other connection (sslmode, password, timeouts). */
+function parseMonolithUrl(url: string): ParsedConnection {
+  const problems: string[] = [];
+  const conn = parseConnectionUrl('the monolith URL', url, {}, problems);
+  if (!conn) throw new VendhubError('CONFIG_INVALID', `Invalid monolith URL:\n  - ${problems.join('\n  - ')}`, { details: { problems } });
+  return conn;
 }

@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { ServiceConfig } from '../config/database-config.ts';
-import { hidePassword } from '../config/connection-url.ts';
+import { openDatabase } from '../db/database-handle.ts';
 
 export interface PoolCounts {
   readonly total: number;
@@ -14,10 +14,8 @@ export interface PoolCounts {
  * PgBouncer closing a link) are reported to `onError` instead of crashing the process.
  */
 export function createServicePool(cfg: ServiceConfig, onError: (err: Error) => void = () => {}): pg.Pool {
-  const config = hidePassword({ ...cfg.connection.pool, password: cfg.connection.pool.password });
-  const pool = new pg.Pool(config);
-  pool.on('error', onError);
-  return pool;
+  // The applications' own sessions: not pinned (Prisma's adapter parses values itself), not read-only.
+  return openDatabase(cfg.connection, { label: `${cfg.service.name} service database ${cfg.connection.databaseKey}`, pin: false }, onError).pool;
 }
 
 export function poolCounts(pool: pg.Pool): PoolCounts {

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { secretOf, withClient } from '../db/database-handle.ts';
 import type { Env, ServiceConfig } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { describeTarget } from '../migrate/migrate-service.ts';
@@ -36,11 +36,9 @@ export async function provisionRoles(configs: readonly ServiceConfig[], env: Env
   for (const cfg of configs) {
     const role = roleName(cfg, prefix);
     const password = env[`${cfg.service.name.toUpperCase()}_ROLE_PASSWORD`];
-    const secrets = [cfg.direct.pool.password, password].filter((s): s is string => typeof s === 'string');
-    const client = new pg.Client(cfg.direct.pool);
-    client.on('error', () => {});
+    const secrets = [secretOf(cfg.direct), password].filter((s): s is string => typeof s === 'string');
     try {
-      await client.connect();
+      await withClient(cfg.direct, { label: describeTarget(cfg), secrets }, async (client) => {
       const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
       if (!exists) {
         try {
@@ -64,10 +62,9 @@ export async function provisionRoles(configs: readonly ServiceConfig[], env: Env
       await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${r}`);
       if (opts.lockDatabases) await client.query(`REVOKE CONNECT ON DATABASE ${db} FROM PUBLIC`);
       results.push({ service: cfg.service.name, role, schema: cfg.service.schema, database: cfg.direct.databaseKey, created: !exists, passwordSet: Boolean(password) });
+      });
     } catch (e) {
       throw wrapPgError(e, describeTarget(cfg), secrets);
-    } finally {
-      await client.end().catch(() => {});
     }
   }
   return results;

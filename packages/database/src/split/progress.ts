@@ -1,5 +1,4 @@
 import cliProgress from 'cli-progress';
-import type { Output } from '../cli/output.ts';
 import type { SplitEvent, SplitListener } from './split-events.ts';
 
 interface TableProgress {
@@ -13,11 +12,17 @@ interface TableProgress {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const eta = (left: number, rate: number) => (rate > 0 && left > 0 ? `${Math.ceil(left / rate)}s` : '-');
 
+/** Where progress lines go (the CLI's Output fits; split/ does not depend on cli/). */
+export interface ProgressOutput {
+  err(line: string): void;
+  readonly isTTY: boolean;
+}
+
 /**
  * Per-table progress (rows, rows/s, ETA): bars on a terminal, a plain line at most every few
  * seconds per table otherwise (CI logs, pipes). Returns the listener and a `stop()` to call once.
  */
-export function createProgress(output: Output, opts: { tty?: boolean; intervalMs?: number } = {}): { listener: SplitListener; stop(): void } {
+export function createProgress(output: ProgressOutput, opts: { tty?: boolean; intervalMs?: number } = {}): { listener: SplitListener; stop(): void } {
   const tty = opts.tty ?? output.isTTY;
   const interval = opts.intervalMs ?? 3000;
   const tables = new Map<string, TableProgress>();

@@ -1,22 +1,24 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { parseConnectionUrl, type ParsedConnection } from '../config/connection-url.ts';
 import { loadDatabaseConfig, type Env, type ServiceConfig } from '../config/database-config.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
+import { acquire, openDatabase, secretOf, type DatabaseHandle } from '../db/database-handle.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES, type ServiceName } from '../services.ts';
 
 /** One target database and the services placed in it. */
-export interface TargetDatabase {
+export interface TargetDatabase extends DatabaseHandle {
   readonly key: string;
-  readonly connection: ParsedConnection;
   readonly services: readonly ServiceName[];
-  readonly pool: pg.Pool;
-  /** "auth, tasks service database 127.0.0.1:5432/vendhub" — for messages. */
-  readonly label: string;
 }
 
 export interface SplitContext {
-  readonly source: { readonly connection: ParsedConnection; readonly pool: pg.Pool; readonly label: string };
+  /** The source, read-only: every transaction on it is READ ONLY (plan, preflight, copy, verify, follow). */
+  readonly source: DatabaseHandle;
+  /**
+   * The source, writable: only for what must write there (slot and publication, the cutover
+   * fence, rollback and the rollback window, abort). A small pool; opens connections on first use.
+   */
+  readonly sourceWriter: DatabaseHandle;
   readonly targets: readonly TargetDatabase[];
   readonly serviceConfigs: Readonly<Record<ServiceName, ServiceConfig>>;
   targetFor(service: ServiceName): TargetDatabase;
@@ -60,23 +62,19 @@ export function openSplitContext(env: Env, opts: ContextOptions): SplitContext {
     entry.services.push(s);
     byKey.set(c.direct.databaseKey, entry);
   }
-  const secrets = [source.pool.password, ...SERVICES.map((s) => configs[s]?.direct.pool.password)].filter((p): p is string => typeof p === 'string');
-  const mkPool = (conn: ParsedConnection) => {
-    const p = new pg.Pool({ ...conn.pool, password: conn.pool.password });
-    p.on('error', () => {});
-    return p;
-  };
+  const secrets = [secretOf(source), ...SERVICES.map((s) => (configs[s] ? secretOf(configs[s].direct) : undefined))].filter((p): p is string => typeof p === 'string');
   const targets: TargetDatabase[] = [...byKey.entries()].map(([key, v]) => ({
+    ...openDatabase(v.connection, { label: `target database ${key} (${v.services.join(', ')})`, secrets }),
     key,
-    connection: v.connection,
     services: v.services,
-    pool: mkPool(v.connection),
-    label: `target database ${key} (${v.services.join(', ')})`,
   }));
-  const sourcePool = mkPool(source);
+  const sourceLabel = `source database ${source.databaseKey} (SOURCE_DATABASE_URL)`;
+  const sourceDb = openDatabase(source, { label: sourceLabel, secrets, readOnly: true });
+  const sourceWriter = openDatabase(source, { label: sourceLabel, secrets, max: 2 });
   let closed = false;
   return {
-    source: { connection: source, pool: sourcePool, label: `source database ${source.databaseKey} (SOURCE_DATABASE_URL)` },
+    source: sourceDb,
+    sourceWriter,
     targets,
     serviceConfigs: configs as Record<ServiceName, ServiceConfig>,
     targetFor: (s) => targets.find((t) => t.services.includes(s)) as TargetDatabase,
@@ -84,31 +82,14 @@ export function openSplitContext(env: Env, opts: ContextOptions): SplitContext {
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([sourcePool.end(), ...targets.map((t) => t.pool.end())]);
+      await Promise.all([sourceDb.pool.end(), sourceWriter.pool.end(), ...targets.map((t) => t.pool.end())]);
     },
   };
 }
 
-/** Connects a client from a pool, turning failures into messages that name the database. */
+/** Connects a client from a pool (through the connection floor), turning failures into messages that name the database. */
 export async function connectTo(pool: pg.Pool, label: string, secrets: readonly string[]): Promise<pg.PoolClient> {
-  try {
-    return await pool.connect();
-  } catch (e) {
-    throw wrapPgError(e, label, [...secrets]);
-  }
+  return acquire(pool, label, secrets);
 }
 
-/**
- * Runs `fn` on a connection to one database of the context (the source or a target): errors name
- * that database and never carry a password; the connection goes back to its pool either way.
- */
-export async function withDatabase<T>(ctx: SplitContext, db: { readonly pool: pg.Pool; readonly label: string }, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await connectTo(db.pool, db.label, ctx.secrets);
-  try {
-    return await fn(c);
-  } catch (e) {
-    throw wrapPgError(e, db.label, [...ctx.secrets]);
-  } finally {
-    c.release();
-  }
-}
+export { withDatabase } from '../db/with-database.ts';

@@ -32,7 +32,7 @@ export async function migrateCommand(serviceArg: string | undefined, ctx: Comman
 export async function newMigrationCommand(service: string, name: string, ctx: CommandContext): Promise<number> {
   if (!isServiceName(service)) throw new VendhubError('USAGE', `unknown service "${service}"`);
   const c = loadDatabaseConfig(ctx.env, { services: [service] })[service] as ServiceConfig;
-  const r = await createMigration(service, name, c.direct.pool, c.service.schema);
+  const r = await createMigration(service, name, c.direct, c.service.schema);
   if (ctx.json) printJson(ctx.output, { ok: true, ...r });
   else ctx.output.out(r.created ? `${service}: wrote prisma/${service}/migrations/${r.created}/migration.sql` : `${service}: schema.prisma matches the migrations; nothing to write`);
   return EXIT.OK;
