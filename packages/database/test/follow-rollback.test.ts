@@ -12,12 +12,12 @@ import { startFollowSplit } from '../src/follow/start-follow-split.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
-import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets } from './helpers/split-fixture.ts';
 import { migrateAll } from './helpers/topology.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const PASSWORD = 'sekret-pw-42';
+const PASSWORD = CLUSTER_PASSWORD;
 
 let cluster: LogicalCluster;
 let golden: string;
@@ -31,12 +31,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** The cluster uses trust auth: a password in the URL is accepted and must never be printed. */
-const withPassword = (url: string) => {
-  const u = new URL(url);
-  u.password = PASSWORD;
-  return u.toString();
-};
+/** The cluster's URLs carry its scram password (URL-special characters): it must never be printed. */
+const withPassword = (url: string) => url;
 
 interface LogicalTargets {
   env: Record<string, string>;

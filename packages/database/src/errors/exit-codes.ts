@@ -9,7 +9,7 @@ export const EXIT = Object.freeze({
   USAGE: 2,
   /** Configuration (environment variables) invalid or missing. */
   CONFIG: 3,
-  /** A database could not be reached, or refused the credentials. */
+  /** A database could not be reached, or refused the credentials (or TLS); the demo's embedded server could not start. */
   CONNECTION: 4,
   /** A migration failed to apply. */
   MIGRATION: 5,
@@ -34,7 +34,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   1    unexpected internal error
   2    bad command line
   3    configuration invalid (the message names the variable)
-  4    a database is unreachable or refused the credentials
+  4    a database is unreachable or refused the credentials or TLS; the demo's embedded server could not start
   5    a migration failed to apply
   6    status/drift: something is pending, failed, edited or drifted
   7    split plan invalid (unmapped table or column, malformed plan file)

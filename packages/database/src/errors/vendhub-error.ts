@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'POOL_TIMEOUT'
   | 'TIMEOUT'
+  | 'SERVER_START_FAILED'
   | 'INTERNAL';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -39,6 +40,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   INTERRUPTED: EXIT.INTERRUPTED,
   POOL_TIMEOUT: EXIT.CONNECTION,
   TIMEOUT: EXIT.TIMEOUT,
+  SERVER_START_FAILED: EXIT.CONNECTION,
   INTERNAL: EXIT.INTERNAL,
 };
 

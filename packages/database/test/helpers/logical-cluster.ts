@@ -56,7 +56,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A CA, a server certificate for 127.0.0.1/localhost signed by it, and an unrelated second CA. */
+/** A CA, a server certificate for 127.0.0.1 only (so `localhost` is a wrong host name) signed by it, and an unrelated second CA. */
 function makeCertificates(dir: string): { ca: string; otherCa: string; cert: string; key: string } {
   const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', cwd: dir });
   const f = (n: string) => join(dir, n);
@@ -64,7 +64,7 @@ function makeCertificates(dir: string): { ca: string; otherCa: string; cert: str
     ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=vendhub test ${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.crt`)]);
   }
   ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
-  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
   ssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f('server.crt')]);
   chmodSync(f('server.key'), 0o600);
   return { ca: f('ca.crt'), otherCa: f('other-ca.crt'), cert: f('server.crt'), key: f('server.key') };
