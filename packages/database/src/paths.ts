@@ -5,5 +5,8 @@ import type { ServiceName } from './services.ts';
 /** The package root (packages/database), wherever it is installed. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export const schemaPath = (name: ServiceName | 'monolith'): string => join(PACKAGE_ROOT, 'prisma', name, 'schema.prisma');
-export const migrationsDir = (name: ServiceName | 'monolith'): string => join(PACKAGE_ROOT, 'prisma', name, 'migrations');
+/** The package's own prisma folder: `<service>/schema.prisma` and `<service>/migrations/`. */
+export const PRISMA_DIR = join(PACKAGE_ROOT, 'prisma');
+
+export const schemaPath = (name: ServiceName | 'monolith', prismaDir = PRISMA_DIR): string => join(prismaDir, name, 'schema.prisma');
+export const migrationsDir = (name: ServiceName | 'monolith', prismaDir = PRISMA_DIR): string => join(prismaDir, name, 'migrations');

@@ -70,7 +70,7 @@ describe('a TLS-only server (sslmode=verify-full with the test CA, and sslmode=r
     }
     const a = seen(await runCli(['split', 'abort'], env));
     expect(a.code, a.stderr).toBe(0);
-  });
+  }, 480_000);
 
   it.each([
     ['a CA that did not sign the server certificate', () => cluster.url(golden, 'postgres', { sslrootcert: cluster.otherCaFile as string })],

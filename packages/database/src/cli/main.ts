@@ -42,16 +42,18 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
 
   program.command('migrate').argument('[service]', 'auth | machines | inventory | tasks | shared | all', 'all')
     .description("apply pending migrations into each service's own schema (offline, WebAssembly engine)")
+    .option('--prisma-dir <dir>', 'prisma folder with <service>/migrations (default: the package\'s own)')
     .addOption(jsonOpt())
-    .action((s: string) => run(async () => (await import('./commands/migrate.ts')).migrateCommand(s, ctx()))());
+    .action((s: string, o: { prismaDir?: string }) => run(async () => (await import('./commands/migrate.ts')).migrateCommand(s, ctx(), o))());
   program.command('status').argument('[service]', 'a service or all', 'all')
     .description('applied, pending, failed and edited (checksum changed) migrations; exit 6 if not current')
     .addOption(jsonOpt())
     .action((s: string) => run(async () => (await import('./commands/status.ts')).statusCommand(s, ctx()))());
   program.command('drift').argument('[service]', 'a service or all', 'all')
     .description('compare schema.prisma, the migrations and the live database; exit 6 on drift')
+    .option('--prisma-dir <dir>', 'prisma folder with <service>/schema.prisma and migrations (default: the package\'s own)')
     .addOption(jsonOpt())
-    .action((s: string) => run(async () => (await import('./commands/drift.ts')).driftCommand(s, ctx()))());
+    .action((s: string, o: { prismaDir?: string }) => run(async () => (await import('./commands/drift.ts')).driftCommand(s, ctx(), o))());
   program.command('roles').argument('[service]', 'a service or all', 'all')
     .description("provision one login role per service with rights on its own schema only")
     .option('--prefix <prefix>', 'role name prefix', 'vendhub_')
@@ -63,9 +65,10 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
     .addOption(jsonOpt())
     .action((s: string) => run(async () => (await import('./commands/health.ts')).healthCommand(s, ctx()))());
   program.command('new-migration').argument('<service>').argument('<name>', 'lower_snake_case name')
-    .description("write a migration for the difference between a service's schema.prisma and its history")
+    .description("write a migration for the difference between a service's schema.prisma and its history (needs CREATEDB: a temporary shadow database); exit 2 when there is nothing to write")
+    .option('--prisma-dir <dir>', 'prisma folder with <service>/schema.prisma and migrations (default: the package\'s own)')
     .addOption(jsonOpt())
-    .action((s: string, n: string) => run(async () => (await import('./commands/migrate.ts')).newMigrationCommand(s, n, ctx()))());
+    .action((s: string, n: string, o: { prismaDir?: string }) => run(async () => (await import('./commands/migrate.ts')).newMigrationCommand(s, n, ctx(), o))());
   registerSplitCommands(program, { ctx, run, jsonOpt });
 
   try {

@@ -6,10 +6,10 @@ import type { ServiceConfig } from '../config/database-config.ts';
 import { diffSnapshots, snapshotSchema, type SnapshotDiff } from '../catalog/schema-snapshot.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { schemaPath } from '../paths.ts';
+import { migrationsDir, schemaPath } from '../paths.ts';
 import { quoteIdent } from '../sql/quote.ts';
 import { readMigrations } from './migrations-dir.ts';
-import { describeTarget } from './migrate-service.ts';
+import { describeTarget, type MigrateOptions } from './migrate-service.ts';
 import { diffFromEmpty } from './schema-engine.ts';
 
 export interface DriftReport {
@@ -29,11 +29,11 @@ export interface DriftReport {
  * by fact, with each other and with the live schema. Prisma's engine can do a two-way version of
  * this, but its introspection through the WebAssembly build cannot read every catalog type here.
  */
-export async function driftCheck(cfg: ServiceConfig): Promise<DriftReport> {
+export async function driftCheck(cfg: ServiceConfig, opts: MigrateOptions = {}): Promise<DriftReport> {
   const where = describeTarget(cfg);
   const secrets = secretOf(cfg.direct) ? [secretOf(cfg.direct) as string] : [];
   const schema = cfg.service.schema;
-  const file = schemaPath(cfg.service.name);
+  const file = schemaPath(cfg.service.name, opts.prismaDir);
   const modelSql = await diffFromEmpty(cfg.direct, schema, { path: file, content: readFileSync(file, 'utf8') });
   const admin = await connectClient(cfg.direct, { label: where });
   const scratch = `vendhub_drift_${randomBytes(5).toString('hex')}`;
@@ -49,7 +49,7 @@ export async function driftCheck(cfg: ServiceConfig): Promise<DriftReport> {
     let sc: pg.Client | undefined;
     try {
       sc = await connectClient(cfg.direct, { label: where, database: scratch });
-      for (const m of readMigrations(cfg.service.name)) await sc.query(m.sql);
+      for (const m of readMigrations(cfg.service.name, migrationsDir(cfg.service.name, opts.prismaDir))) await sc.query(m.sql);
       const fromMigrations = await snapshotSchema(sc, schema);
       await sc.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
       await sc.query(modelSql);

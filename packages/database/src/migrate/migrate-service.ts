@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../config/database-config.ts';
 import { redactText } from '../config/redact.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
+import { migrationsDir } from '../paths.ts';
 import { migrationList } from './migrations-dir.ts';
 import { NO_FILTERS, openSchemaEngine } from './schema-engine.ts';
 import { quoteIdent } from '../sql/quote.ts';
@@ -24,7 +25,12 @@ export const describeTarget = (cfg: ServiceConfig): string =>
  * Idempotent: a second call applies nothing. Concurrent calls for the same service serialize on an
  * advisory lock, so two deploys racing cannot both apply a migration.
  */
-export async function migrateService(cfg: ServiceConfig): Promise<MigrateResult> {
+export interface MigrateOptions {
+  /** A prisma folder other than the package's (`<service>/migrations/` inside). */
+  readonly prismaDir?: string;
+}
+
+export async function migrateService(cfg: ServiceConfig, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const where = describeTarget(cfg);
   const secrets = secretOf(cfg.direct) ? [secretOf(cfg.direct) as string] : [];
   const client = await connectClient(cfg.direct, { label: where });
@@ -35,7 +41,7 @@ export async function migrateService(cfg: ServiceConfig): Promise<MigrateResult>
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     const handle = await openSchemaEngine(cfg.direct, schema);
     try {
-      const out = await handle.engine.applyMigrations({ migrationsList: migrationList(cfg.service.name), filters: NO_FILTERS });
+      const out = await handle.engine.applyMigrations({ migrationsList: migrationList(cfg.service.name, migrationsDir(cfg.service.name, opts.prismaDir)), filters: NO_FILTERS });
       return { service: cfg.service.name, schema, database: cfg.direct.databaseKey, applied: out.appliedMigrationNames };
     } catch (e) {
       throw engineError(e, where, secrets);

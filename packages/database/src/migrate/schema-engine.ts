@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ParsedConnection } from '../config/connection-url.ts';
 import { openDatabase } from '../db/database-handle.ts';
+import type { VendhubError } from '../errors/vendhub-error.ts';
+import { shadowAwareFactory } from './shadow-database.ts';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine as WasmSchemaEngine } from '@prisma/schema-engine-wasm';
@@ -52,6 +54,8 @@ export type SchemaEngine = WasmSchemaEngine;
 /** A schema engine plus the pool it owns; `close()` frees both and is safe to call twice. */
 export interface EngineHandle {
   readonly engine: SchemaEngine;
+  /** Diff engines: why a shadow database could not be created, if that is what failed. */
+  shadowFailure(): VendhubError | undefined;
   close(): Promise<void>;
 }
 
@@ -67,7 +71,9 @@ export async function openSchemaEngine(
   purpose: 'apply' | 'diff' = 'apply',
 ): Promise<EngineHandle> {
   const wasm = await loadWasm();
-  const pgPool = openDatabase(conn, { label: `schema engine on ${conn.databaseKey}`, max: 2, searchPath: `"${searchPath}"` }).pool;
+  const label = `schema engine on ${conn.databaseKey}`;
+  const pgPool = openDatabase(conn, { label, max: 2, searchPath: `"${searchPath}"` }).pool;
+  const shadow = purpose === 'diff' ? shadowAwareFactory(conn, pgPool, `"${searchPath}"`, label) : undefined;
   let engine: SchemaEngine;
   try {
     engine = await wasm.SchemaEngine.new(
@@ -76,7 +82,8 @@ export async function openSchemaEngine(
       // Applying: the engine looks for `_prisma_migrations` in the adapter's schema and creates it
       // in the search_path, so both must name the service's schema. Diffing: the adapter's schema
       // would strip the @@schema qualification from the rendered SQL, so it is left unset.
-      bindMigrationAwareSqlAdapterFactory(new PrismaPg(pgPool, purpose === 'apply' ? { schema: searchPath } : {})),
+      // Diffing against a history also needs a shadow database: see shadow-database.ts.
+      bindMigrationAwareSqlAdapterFactory((shadow?.factory ?? new PrismaPg(pgPool, { schema: searchPath })) as unknown as Parameters<typeof bindMigrationAwareSqlAdapterFactory>[0]),
     );
   } catch (e) {
     await pgPool.end();
@@ -85,10 +92,12 @@ export async function openSchemaEngine(
   let closed = false;
   return {
     engine,
+    shadowFailure: () => shadow?.failure(),
     async close() {
       if (closed) return;
       closed = true;
       engine.free();
+      await shadow?.dropAll();
       await pgPool.end();
     },
   };

@@ -6,11 +6,11 @@ import { selectServices } from '../select-services.ts';
 import { EXIT } from '../../errors/exit-codes.ts';
 
 /** `vendhub-db drift`: schema.prisma vs migrations vs the live database; exit 6 on any drift. */
-export async function driftCommand(serviceArg: string | undefined, ctx: CommandContext): Promise<number> {
+export async function driftCommand(serviceArg: string | undefined, ctx: CommandContext, o: { prismaDir?: string } = {}): Promise<number> {
   const names = selectServices(serviceArg);
   const cfg = loadDatabaseConfig(ctx.env, { services: names });
   const results: DriftReport[] = [];
-  for (const name of names) results.push(await driftCheck(cfg[name] as ServiceConfig));
+  for (const name of names) results.push(await driftCheck(cfg[name] as ServiceConfig, o.prismaDir ? { prismaDir: o.prismaDir } : {}));
   const drifted = results.some((r) => r.drifted);
   if (ctx.json) printJson(ctx.output, { ok: !drifted, results });
   else {
