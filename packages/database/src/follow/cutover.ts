@@ -7,7 +7,7 @@ import { loadPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
-import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
+import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
 import { ensureFollowState, markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
@@ -117,7 +117,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const sequencesSet: string[] = [];
       const verifyInside = opts.verify === undefined || opts.verify === true;
       if (verifyInside) {
-        verify = await verifySplit(env, { ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2 });
+        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2 }, loaded);
         phase('verify');
         if (!verify.ok) {
           throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the source and the targets; the fence and the slot stay', {
@@ -150,9 +150,9 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         if (!snapshots) return result;
         await opts.onSwitch?.(result);
         const started = performance.now();
-        const after = await verifySplit(env, {
-          ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2, snapshots: { source: snapshots.source, targets: snapshots.targets }, setSequences: false,
-        });
+        const after = await verifyWithContext(ctx, {
+          parallel: opts.parallel ?? 2, snapshots: { source: snapshots.source, targets: snapshots.targets }, setSequences: false,
+        }, loaded);
         const verifyAfterSwitchMs = Math.round(performance.now() - started);
         if (!after.ok) {
           throw new VendhubError('VERIFY_MISMATCH', 'verify after the switch found differences between the source and the targets as they were at the fence', {

@@ -8,7 +8,7 @@ import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
-import { verifySplit, type VerifyResult } from '../split/verify-split.ts';
+import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { followBackWithContext, type FollowBackResult } from './follow-back.ts';
 import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
 import { markCutOver } from './follow-state.ts';
@@ -87,7 +87,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
       phase('catch-up');
       let verify: VerifyResult | undefined;
       if (opts.verify !== false) {
-        verify = await verifySplit(env, { ...(opts.planFile ? { planFile: opts.planFile } : {}), parallel: opts.parallel ?? 2, setSequences: false });
+        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false }, loaded);
         phase('verify');
         if (!verify.ok) {
           throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the monolith and the targets; the fences and the rollback window stay', {

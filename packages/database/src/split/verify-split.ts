@@ -3,7 +3,7 @@ import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { latestRun, loadChunks } from './checkpoint-store.ts';
 import { chunkBounds } from './chunking.ts';
-import { loadPlan } from './load-plan.ts';
+import { loadPlan, type LoadedPlan } from './load-plan.ts';
 import type { PlanFile } from './plan-file.ts';
 import { CANONICAL_SESSION, hashSides, keyCollation, rangeMedianSql, rangeRowsSql, rangeSummarySql, type KeyRange, type SideSql } from './row-hash.ts';
 import { syncSequences } from './sequences.ts';
@@ -68,91 +68,99 @@ const PINPOINT_ROWS = 2_000;
  * reports soft references that point nowhere and sets target sequences past the copied maximum.
  */
 export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
+  try {
+    return await verifyWithContext(ctx, opts);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/**
+ * `verifySplit` on an open context: cutover and rollback verify through the context (and plan)
+ * they already hold, inside the write freeze, instead of opening new pools and re-reading catalogs.
+ */
+export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions = {}, preloaded?: LoadedPlan): Promise<VerifyResult> {
   const started = performance.now();
   const parallel = opts.parallel ?? 2;
   const emit = opts.onEvent ?? (() => {});
-  const ctx = openSplitContext(env, { parallel });
+  const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
+  const filters = opts.skipInvalidRows ? await preflightFilters(ctx, loaded) : new Map<string, readonly string[]>();
+  emit({ type: 'phase', phase: 'verify', message: `comparing ${loaded.plan.tables.length} tables` });
+  const snapshot = await exportSnapshot(ctx, opts.snapshots?.source);
+  const jobs: { t: TableMapping; range: KeyRange; sides: { source: SideSql; target: SideSql } }[] = [];
   try {
-    const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    const filters = opts.skipInvalidRows ? await preflightFilters(ctx, loaded) : new Map<string, readonly string[]>();
-    emit({ type: 'phase', phase: 'verify', message: `comparing ${loaded.plan.tables.length} tables` });
-    const snapshot = await exportSnapshot(ctx, opts.snapshots?.source);
-    const jobs: { t: TableMapping; range: KeyRange; sides: { source: SideSql; target: SideSql } }[] = [];
-    try {
-      for (const t of loaded.plan.tables) {
-        const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
-        if (!target) continue;
-        const bounds = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
-        const sides = hashSides(t, target, filters.get(t.model) ?? [], await sameKeyOrdering(ctx, t, snapshot.coordinator));
-        const los = [null, ...bounds];
-        los.forEach((lo, i) => jobs.push({ t, range: { lo, hi: bounds[i] ?? null }, sides }));
-      }
-      const perTable = new Map<string, { src: number; tgt: number; bad: number; ranges: number; missing: string[]; extra: string[]; changed: string[]; ms: number }>();
-      for (const t of loaded.plan.tables) perTable.set(t.model, { src: 0, tgt: 0, bad: 0, ranges: 0, missing: [], extra: [], changed: [], ms: 0 });
-      const limit = opts.maxDifferences ?? 100;
-      let next = 0;
-      const worker = async () => {
-        const src = await snapshot.open();
-        await src.query(CANONICAL_SESSION);
-        let failed = false;
-        try {
-          while (next < jobs.length) {
-            const job = jobs[next++] as (typeof jobs)[number];
-            const acc = perTable.get(job.t.model) as NonNullable<ReturnType<typeof perTable.get>>;
-            const t0 = performance.now();
-            const tgt = await openTarget(ctx, ctx.targetFor(job.t.service), opts.snapshots?.targets);
-            let tgtFailed = false;
-            try {
-              await tgt.query(CANONICAL_SESSION);
-              const hasKey = job.t.sourceKey !== undefined && job.t.targetKey !== undefined;
-              const [s, g] = await Promise.all([summary(src, job.sides.source, job.range, hasKey), summary(tgt, job.sides.target, job.range, hasKey)]);
-              acc.src += s.n;
-              acc.tgt += g.n;
-              acc.ranges++;
-              if (s.n !== g.n || s.h !== g.h) {
-                acc.bad++;
-                if (hasKey && acc.missing.length + acc.extra.length + acc.changed.length < limit) {
-                  await pinpoint(src, tgt, job.sides, job.range, s.n, acc, limit);
-                }
-              }
-            } catch (e) {
-              failed = true;
-              tgtFailed = true;
-              throw wrapPgError(e, `verify of ${job.t.model}`, [...ctx.secrets]);
-            } finally {
-              await releaseSnapshotClient(tgt, tgtFailed);
-              acc.ms += performance.now() - t0;
-            }
-          }
-        } finally {
-          await releaseSnapshotClient(src, failed);
-        }
-      };
-      await Promise.all(Array.from({ length: parallel }, worker));
-      const tables: TableVerifyResult[] = loaded.plan.tables.map((t) => {
-        const a = perTable.get(t.model) as NonNullable<ReturnType<typeof perTable.get>>;
-        return {
-          model: t.model, service: t.service, target: `${t.targetSchema}.${t.targetTable}`, sourceRows: a.src, targetRows: a.tgt,
-          ranges: a.ranges, mismatchedRanges: a.bad, missing: a.missing, extra: a.extra, changed: a.changed,
-          ok: a.bad === 0 && a.src === a.tgt, durationMs: Math.round(a.ms),
-        };
-      });
-      const softReferences = await checkSoftReferences(ctx, loaded.plan);
-      const sequencesSet: string[] = [];
-      if (opts.setSequences !== false) for (const target of ctx.targets) {
-        const c = await connectTo(target.pool, target.label, ctx.secrets);
-        try {
-          sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
-        } finally {
-          c.release();
-        }
-      }
-      return { ok: tables.every((t) => t.ok), tables, softReferences, sequencesSet, durationMs: Math.round(performance.now() - started) };
-    } finally {
-      await snapshot.close();
+    for (const t of loaded.plan.tables) {
+      const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
+      if (!target) continue;
+      const bounds = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
+      const sides = hashSides(t, target, filters.get(t.model) ?? [], await sameKeyOrdering(ctx, t, snapshot.coordinator));
+      const los = [null, ...bounds];
+      los.forEach((lo, i) => jobs.push({ t, range: { lo, hi: bounds[i] ?? null }, sides }));
     }
+    const perTable = new Map<string, { src: number; tgt: number; bad: number; ranges: number; missing: string[]; extra: string[]; changed: string[]; ms: number }>();
+    for (const t of loaded.plan.tables) perTable.set(t.model, { src: 0, tgt: 0, bad: 0, ranges: 0, missing: [], extra: [], changed: [], ms: 0 });
+    const limit = opts.maxDifferences ?? 100;
+    let next = 0;
+    const worker = async () => {
+      const src = await snapshot.open();
+      await src.query(CANONICAL_SESSION);
+      let failed = false;
+      try {
+        while (next < jobs.length) {
+          const job = jobs[next++] as (typeof jobs)[number];
+          const acc = perTable.get(job.t.model) as NonNullable<ReturnType<typeof perTable.get>>;
+          const t0 = performance.now();
+          const tgt = await openTarget(ctx, ctx.targetFor(job.t.service), opts.snapshots?.targets);
+          let tgtFailed = false;
+          try {
+            await tgt.query(CANONICAL_SESSION);
+            const hasKey = job.t.sourceKey !== undefined && job.t.targetKey !== undefined;
+            const [s, g] = await Promise.all([summary(src, job.sides.source, job.range, hasKey), summary(tgt, job.sides.target, job.range, hasKey)]);
+            acc.src += s.n;
+            acc.tgt += g.n;
+            acc.ranges++;
+            if (s.n !== g.n || s.h !== g.h) {
+              acc.bad++;
+              if (hasKey && acc.missing.length + acc.extra.length + acc.changed.length < limit) {
+                await pinpoint(src, tgt, job.sides, job.range, s.n, acc, limit);
+              }
+            }
+          } catch (e) {
+            failed = true;
+            tgtFailed = true;
+            throw wrapPgError(e, `verify of ${job.t.model}`, [...ctx.secrets]);
+          } finally {
+            await releaseSnapshotClient(tgt, tgtFailed);
+            acc.ms += performance.now() - t0;
+          }
+        }
+      } finally {
+        await releaseSnapshotClient(src, failed);
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+    const tables: TableVerifyResult[] = loaded.plan.tables.map((t) => {
+      const a = perTable.get(t.model) as NonNullable<ReturnType<typeof perTable.get>>;
+      return {
+        model: t.model, service: t.service, target: `${t.targetSchema}.${t.targetTable}`, sourceRows: a.src, targetRows: a.tgt,
+        ranges: a.ranges, mismatchedRanges: a.bad, missing: a.missing, extra: a.extra, changed: a.changed,
+        ok: a.bad === 0 && a.src === a.tgt, durationMs: Math.round(a.ms),
+      };
+    });
+    const softReferences = await checkSoftReferences(ctx, loaded.plan);
+    const sequencesSet: string[] = [];
+    if (opts.setSequences !== false) for (const target of ctx.targets) {
+      const c = await connectTo(target.pool, target.label, ctx.secrets);
+      try {
+        sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
+      } finally {
+        c.release();
+      }
+    }
+    return { ok: tables.every((t) => t.ok), tables, softReferences, sequencesSet, durationMs: Math.round(performance.now() - started) };
   } finally {
-    await ctx.close();
+    await snapshot.close();
   }
 }
 
