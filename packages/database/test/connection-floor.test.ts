@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConnectionUrl, type ParsedConnection } from '../src/config/connection-url.ts';
+import { openDatabase } from '../src/db/database-handle.ts';
 import { withDatabase, withTransaction } from '../src/db/with-database.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { openSplitContext } from '../src/split/split-context.ts';
@@ -147,4 +149,25 @@ describe('the source is read-only to the tool', () => {
       await topo.drop();
     }
   });
+
+  it('with pgbouncer=true (no startup options allowed) the same settings are SET after connecting', async () => {
+    const db = await cluster.createDatabase('bouncer', golden);
+    await cluster.query(`ALTER DATABASE "${db}" SET timezone = 'Asia/Tashkent'`);
+    await cluster.query(`ALTER DATABASE "${db}" SET datestyle = 'SQL, DMY'`);
+    const problems: string[] = [];
+    const conn = parseConnectionUrl('SOURCE_DATABASE_URL', `${cluster.url(db)}?pgbouncer=true`, {}, problems);
+    expect(problems).toEqual([]);
+    const h = openDatabase(conn as ParsedConnection, { label: 'bouncer source', readOnly: true });
+    try {
+      for (let i = 0; i < 3; i++) {
+        // Several rounds: a pooled connection reused keeps its settings, a new one gets them.
+        const got = await withDatabase(h, async (c) => (await c.query(`SELECT current_setting('DateStyle') d, current_setting('TimeZone') z, current_setting('transaction_read_only') r`)).rows[0]);
+        expect(got).toEqual({ d: 'ISO, MDY', z: 'UTC', r: 'on' });
+      }
+      await expect(withDatabase(h, (c) => c.query('CREATE TABLE public.through_bouncer (id int)'))).rejects.toThrow(/read-only/);
+    } finally {
+      await h.pool.end();
+    }
+  });
 });
+
