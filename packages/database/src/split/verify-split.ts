@@ -82,8 +82,12 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
       for (const t of loaded.plan.tables) {
         const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
         if (!target) continue;
-        const bounds = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
-        const sides = hashSides(t, target, filters.get(t.model) ?? [], await sameKeyOrdering(ctx, t, snapshot.coordinator));
+        const sameOrdering = await sameKeyOrdering(ctx, t, snapshot.coordinator);
+        const sides = hashSides(t, loaded.sourceTables.get(t.sourceTable), target, filters.get(t.model) ?? [], sameOrdering);
+        const found = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
+        // Bounds come in the source's key order; compared byte-wise they must be sorted byte-wise
+        // too, or the ranges overlap and rows are counted (and listed) more than once.
+        const bounds = sameOrdering ? found : await byteOrdered(snapshot.coordinator, found);
         const los = [null, ...bounds];
         los.forEach((lo, i) => jobs.push({ t, range: { lo, hi: bounds[i] ?? null }, sides }));
       }
@@ -222,6 +226,13 @@ async function rangesFor(ctx: SplitContext, t: TableMapping, src: pg.ClientBase,
     c.release();
   }
   return chunkBounds(src, t, chunkRows);
+}
+
+/** Distinct range bounds sorted by their bytes (COLLATE "C"), as the byte-wise range predicates need. */
+async function byteOrdered(c: pg.ClientBase, bounds: readonly string[]): Promise<string[]> {
+  if (bounds.length === 0) return [];
+  const r = await c.query<{ b: string }>(`SELECT b FROM (SELECT DISTINCT unnest($1::text[]) AS b) x ORDER BY b COLLATE "C"`, [bounds]);
+  return r.rows.map((x) => x.b);
 }
 
 /** Whether the source and target keys of a table sort the same way (same effective collation). */
