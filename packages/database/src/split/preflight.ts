@@ -199,6 +199,9 @@ async function checkTableData(
              FROM pg_type t LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A' WHERE t.oid = $1`, [oid],
         )).rows[0];
         scol = ty ? { baseType: ty.base, isArray: ty.arr, type: ty.type, enumLabels: ty.labels ?? undefined } : undefined;
+        // Evaluated on a few rows too, so an expression that fails at run time (a write refused
+        // by the read-only transaction, a bad cast) is a preflight problem, not a failed copy.
+        await src.query(`SELECT (${cm.sourceSql})::text IS NULL AS v FROM ${from} s LIMIT 100`);
         await src.query('RELEASE SAVEPOINT expression_probe');
       } catch (e) {
         await src.query('ROLLBACK TO SAVEPOINT expression_probe');
