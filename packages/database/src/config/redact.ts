@@ -29,6 +29,7 @@ export function redactParsedUrl(url: URL): string {
 /** Replaces each known secret, and URL-embedded passwords, in free text. */
 export function redactText(text: string, secrets: Iterable<string> = []): string {
   let out = text.replace(/(postgres(?:ql)?|redis|rediss):\/\/([^:/@\s]*):([^@\s]*)@/gi, '$1://$2:***@');
+  out = out.replace(/([?&][^=&#\s]*=)([^&#\s]*)/g, (m, k: string, v: string) => (isSecretParameter(k.slice(1, -1)) && v ? `${k}***` : m));
   for (const s of secrets) {
     if (s && s.length >= 3) out = out.split(s).join('***');
   }
