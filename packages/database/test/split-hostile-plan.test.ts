@@ -193,8 +193,10 @@ describe('a hostile plan file against a live source', () => {
       expect(strict.code, strict.stderr).toBe(10);
       const bad = JSON.parse(strict.stdout).report.verify.tables.filter((t: { ok: boolean }) => !t.ok).map((t: { model: string; changed: string[] }) => [t.model, t.changed.length]);
       expect(bad).toEqual(expect.arrayContaining([['MachineTelemetry', 2], ['InventoryItem', 1]]));
-      const accepted = await runCli(['split', 'verify', '--plan', accept], env);
+      const accepted = await runCli(['split', 'verify', '--plan', accept, '--json'], env);
       expect(accepted.code, accepted.stderr).toBe(0);
+      const tel = JSON.parse(accepted.stdout).report.verify.tables.find((t: { model: string }) => t.model === 'MachineTelemetry');
+      expect(tel.acceptedLoss).toEqual([expect.stringMatching(/^created_at: .*keeps 3 fractional digits of 6 \(accepted: sub-millisecond digits are clock noise\)$/)]);
     } finally {
       await topo.drop();
       await src.drop();

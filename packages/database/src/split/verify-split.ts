@@ -28,6 +28,8 @@ export interface TableVerifyResult {
   readonly extra: readonly string[];
   /** Keys present on both sides with different content. */
   readonly changed: readonly string[];
+  /** Columns compared after a lossy conversion the plan file accepted (acceptLoss), with why. */
+  readonly acceptedLoss: readonly string[];
   readonly ok: boolean;
   readonly durationMs: number;
 }
@@ -138,6 +140,7 @@ export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<V
         return {
           model: t.model, service: t.service, target: `${t.targetSchema}.${t.targetTable}`, sourceRows: a.src, targetRows: a.tgt,
           ranges: a.ranges, mismatchedRanges: a.bad, missing: a.missing, extra: a.extra, changed: a.changed,
+          acceptedLoss: t.columns.filter((c) => c.acceptedLoss !== undefined).map((c) => `${c.target}: ${c.narrowing} (accepted: ${c.acceptedLoss})`),
           ok: a.bad === 0 && a.src === a.tgt, durationMs: Math.round(a.ms),
         };
       });
