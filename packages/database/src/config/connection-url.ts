@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { PoolConfig } from 'pg';
 import type { ConnectionOptions } from 'node:tls';
+import { redactParsedUrl } from './redact.ts';
 
 /** Pool settings a caller may pass explicitly; they override what the URL says. */
 export interface PoolOverrides {
@@ -66,7 +67,7 @@ export function parseConnectionUrl(
     problems.push(`${variable} is not a valid URL (expected postgresql://user:password@host:port/database)`);
     return undefined;
   }
-  const redacted = redactedForm(url);
+  const redacted = redactParsedUrl(url);
   if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
     problems.push(`${variable} must start with postgresql:// or postgres://, got ${url.protocol}// (${redacted})`);
     return undefined;
@@ -103,12 +104,13 @@ export function parseConnectionUrl(
   if (params.has('socket_timeout')) ignored.push('socket_timeout');
   const ssl = sslConfig(variable, sslmode, params, problems);
 
-  const host = params.get('host') ?? decodeURIComponent(url.hostname);
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const host = params.get('host') ?? decodePart(variable, 'host', url.hostname, problems);
+  const database = decodePart(variable, 'database name', url.pathname.replace(/^\//, ''), problems);
   if (!database) problems.push(`${variable}: the URL names no database (${redacted})`);
   if (!host) problems.push(`${variable}: the URL names no host (${redacted})`);
   const port = url.port ? Number(url.port) : 5432;
-  const user = decodeURIComponent(url.username);
+  const user = decodePart(variable, 'user name', url.username, problems);
+  const password = url.password ? decodePart(variable, 'password', url.password, problems) : undefined;
   if (problems.length > before) return undefined;
 
   // pg has one timer for "wait for a pooled connection" and "open a connection": pool_timeout
@@ -119,7 +121,7 @@ export function parseConnectionUrl(
     port,
     database,
     user: user || undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
+    password,
     max: overrides.max ?? connectionLimit ?? POOL_DEFAULTS.max,
     // 0 means "no limit" in Prisma's vocabulary; we keep that meaning only when asked for explicitly.
     connectionTimeoutMillis: overrides.connectionTimeoutMillis ?? timeoutS * 1000,
@@ -153,10 +155,14 @@ export function hidePassword<T extends { password?: unknown }>(obj: T): T {
   return obj;
 }
 
-function redactedForm(url: URL): string {
-  const copy = new URL(url.toString());
-  if (copy.password) copy.password = '***';
-  return copy.toString();
+/** decodeURIComponent that reports a malformed escape (a raw `%`) instead of throwing URIError. */
+function decodePart(variable: string, part: string, raw: string, problems: string[]): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    problems.push(`${variable}: the ${part} contains a "%" that is not followed by two hex digits; write a literal % as %25 (and percent-encode @ : / ? # as %40 %3A %2F %3F %23)`);
+    return '';
+  }
 }
 
 /**

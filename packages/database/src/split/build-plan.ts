@@ -7,6 +7,8 @@ import { quoteIdent } from '../sql/quote.ts';
 import type { PlanFile } from './plan-file.ts';
 import type { ColumnMapping, IgnoredColumn, IgnoredTable, SplitPlan, TableMapping } from './split-plan.ts';
 import type { TargetModel } from './target-models.ts';
+import { checkExpression } from './plan-expression.ts';
+import { narrowing } from './type-compat.ts';
 
 /** Tables a Prisma monolith has that are not application data. */
 const BUILTIN_IGNORED: Record<string, string> = {
@@ -28,8 +30,10 @@ export interface PlanInputs {
 
 /**
  * Derives the mapping from the service schemas plus the plan file, and refuses (PLAN_INVALID, all
- * problems at once) when anything in the source would be dropped silently or the plan file names
- * what does not exist.
+ * problems at once) when anything in the source would be dropped silently, the plan file names
+ * what does not exist, or an expression is not exactly one read-only expression (see
+ * checkExpression; call `loadExpressionParser()` once before). Mappings that can lose information
+ * are marked (`narrowing`) with the plan file's acceptance, if any.
  */
 export function buildPlan(inp: PlanInputs): SplitPlan {
   const problems: string[] = [];
@@ -72,6 +76,7 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
     const defaulted: string[] = [];
     const usedSourceCols = new Set<string>();
     const fieldNames = new Set(m.fields.map((f) => f.name));
+    const expressionReads = new Set<string>();
     for (const f of Object.keys(rule?.columns ?? {})) {
       if (!fieldNames.has(f)) problems.push(`plan file: tables.${m.model}.columns.${f}: ${m.model} has no field ${f}`);
     }
@@ -83,10 +88,17 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
         continue;
       }
       if (r && 'expression' in r) {
+        const checked = checkExpression(r.expression);
+        if (!checked.ok) {
+          problems.push(`plan file: tables.${m.model}.columns.${f.name}.expression ${checked.reason}`);
+          continue;
+        }
+        for (const c of checked.columns) expressionReads.add(c);
         columns.push({ field: f.name, target: f.column, kind: 'expression', source: r.expression, sourceSql: `(${r.expression})`, sourceType: undefined, targetType: tcol?.type });
         continue;
       }
       const sourceCol = r && 'source' in r ? r.source : f.name;
+      const acceptedLoss = r && 'acceptLoss' in r ? r.acceptLoss : undefined;
       const scol = src.columns.find((c) => c.name === sourceCol);
       if (!scol) {
         if (r) problems.push(`plan file: tables.${m.model}.columns.${f.name}.source: ${sourceTable} has no column ${sourceCol}`);
@@ -96,13 +108,18 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
         continue;
       }
       usedSourceCols.add(sourceCol);
-      columns.push({ field: f.name, target: f.column, kind: 'column', source: sourceCol, sourceSql: quoteIdent(sourceCol), sourceType: scol.type, targetType: tcol?.type });
+      const lossy = tcol && !scol.isArray && !tcol.isArray ? narrowing(scol, tcol) : undefined;
+      if (acceptedLoss !== undefined && tcol && !lossy) problems.push(`plan file: tables.${m.model}.columns.${f.name}.acceptLoss: ${scol.type} → ${tcol?.type ?? 'the target'} loses nothing; remove acceptLoss`);
+      columns.push({
+        field: f.name, target: f.column, kind: 'column', source: sourceCol, sourceSql: quoteIdent(sourceCol), sourceType: scol.type, targetType: tcol?.type,
+        ...(lossy ? { narrowing: lossy } : {}), ...(lossy && acceptedLoss !== undefined ? { acceptedLoss } : {}),
+      });
     }
     for (const c of src.columns) {
       if (usedSourceCols.has(c.name)) continue;
       if (ignoredColumns.some((i) => i.table === sourceTable && i.column === c.name)) continue;
-      // An expression may read it; it is then not dropped silently.
-      if (columns.some((cm) => cm.kind === 'expression' && mentions(cm.source, c.name))) continue;
+      // An expression reads it (a column reference, not a word inside a string): not dropped silently.
+      if (expressionReads.has(c.name)) continue;
       problems.push(`column ${inp.sourceSchema}.${sourceTable}.${c.name} is not mapped to any target column and not ignored`);
     }
     const sourceKey = src.primaryKey[0];
@@ -143,11 +160,4 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
     .digest('hex')
     .slice(0, 16);
   return { sourceSchema: inp.sourceSchema, tables, ignoredTables, ignoredColumns, outOfScope, softReferences: SOFT_REFERENCES, hash };
-}
-
-/** Whether an SQL expression names a column (quoted, or bare as a whole word). */
-function mentions(expression: string, column: string): boolean {
-  if (expression.includes(`"${column.replace(/"/g, '""')}"`)) return true;
-  const escaped = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^\\w"])${escaped}($|[^\\w"])`).test(expression);
 }

@@ -13,7 +13,11 @@ export function chunkSelect(t: TableMapping, chunk: Pick<ChunkRecord, 'lo' | 'hi
     if (chunk.lo !== null) where.push(`${key} > ${quoteLiteral(chunk.lo)}`);
     if (chunk.hi !== null) where.push(`${key} <= ${quoteLiteral(chunk.hi)}`);
   }
-  const cols = t.columns.map((c) => `${c.kind === 'column' ? `s.${c.sourceSql}` : c.sourceSql} AS ${quoteIdent(c.target)}`).join(', ');
+  const cols = t.columns.map((c) => {
+    const v = c.kind === 'column' ? `s.${c.sourceSql}` : c.sourceSql;
+    // A loss the plan file accepted happens here, explicitly (a cast cuts a string COPY would refuse).
+    return `${c.acceptedLoss !== undefined && c.targetType ? `(${v})::${c.targetType}` : v} AS ${quoteIdent(c.target)}`;
+  }).join(', ');
   return `SELECT ${cols} FROM ${qualified(t.sourceSchema, t.sourceTable)} s${where.length ? ` WHERE ${where.map((w) => `(${w})`).join(' AND ')}` : ''}`;
 }
 

@@ -13,7 +13,8 @@ export function describePlan(plan: SplitPlan, ctx: Pick<SplitContext, 'targetFor
       for (const c of t.columns) {
         const src = c.kind === 'column' ? c.source : `expr ${c.source}`;
         const types = c.sourceType && c.targetType && c.sourceType.replace(/^.*\./, '') !== c.targetType.replace(/^.*\./, '') ? `  (${c.sourceType} → ${c.targetType})` : c.targetType ? `  ${c.targetType}` : '';
-        out.push(`      ${src === c.target ? src : `${src} → ${c.target}`}${types}`);
+        const loss = c.narrowing ? `  LOSSY: ${c.narrowing}${c.acceptedLoss !== undefined ? ` (accepted: ${c.acceptedLoss})` : ' (refused by preflight if any row would change)'}` : '';
+        out.push(`      ${src === c.target ? src : `${src} → ${c.target}`}${types}${loss}`);
       }
       for (const d of t.defaulted) out.push(`      (no source) → ${d}  filled by its default or NULL`);
     }

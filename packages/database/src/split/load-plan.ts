@@ -3,6 +3,7 @@ import { readTables, type TableInfo } from '../catalog/table-catalog.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { SERVICE_INFO, SERVICES, type ServiceName } from '../services.ts';
 import { buildPlan } from './build-plan.ts';
+import { loadExpressionParser } from './plan-expression.ts';
 import type { PlanFile } from './plan-file.ts';
 import { connectTo, type SplitContext } from './split-context.ts';
 import type { SplitPlan } from './split-plan.ts';
@@ -48,6 +49,7 @@ export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<L
     }
   }
   for (const s of SERVICES) if (!targetTables.has(s)) targetTables.set(s, new Map());
+  await loadExpressionParser();
   const plan = buildPlan({ sourceSchema, sourceTables, otherSchemas, models: allTargetModels(), targetTables, planFile });
   return { plan, sourceTables, targetTables };
 }

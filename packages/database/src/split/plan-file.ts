@@ -4,10 +4,13 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 
 const reason = z.string().min(1, 'a reason is required');
 
+const acceptLoss = z.string().min(1, 'acceptLoss needs a reason').optional();
+
 const ColumnRule = z.union([
-  z.object({ source: z.string().min(1) }).strict(),
+  z.object({ source: z.string().min(1), acceptLoss }).strict(),
   z.object({ expression: z.string().min(1) }).strict(),
   z.object({ default: z.literal(true) }).strict(),
+  z.object({ acceptLoss: z.string().min(1, 'acceptLoss needs a reason') }).strict(),
 ]);
 
 /**
@@ -18,7 +21,8 @@ const ColumnRule = z.union([
  * {
  *   "sourceSchema": "public",
  *   "tables": { "Machine": { "source": "machines_legacy", "columns": { "serialNumber": { "source": "serial" },
- *                                                                     "metadata": { "expression": "coalesce(\"meta\", '{}')" } } } },
+ *                                                                     "metadata": { "expression": "coalesce(\"meta\", '{}')" },
+ *                                                                     "lastPing": { "acceptLoss": "sub-millisecond digits are noise" } } } },
  *   "ignore": { "tables": { "OldReport": "replaced by analytics" }, "columns": { "User.legacyFlag": "unused since 2024" } }
  * }
  */

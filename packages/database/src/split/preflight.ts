@@ -12,7 +12,7 @@ import { compatible } from './type-compat.ts';
 
 export type ProblemKind =
   | 'same-database' | 'privilege' | 'row-level-security' | 'not-migrated' | 'not-empty'
-  | 'type' | 'expression' | 'enum-label' | 'not-null' | 'unique' | 'orphan';
+  | 'type' | 'expression' | 'narrowing' | 'enum-label' | 'not-null' | 'unique' | 'orphan';
 
 /** Data problems can be waived with --skip-invalid-rows; structural ones cannot. */
 const DATA_KINDS = new Set<ProblemKind>(['enum-label', 'not-null', 'unique', 'orphan']);
@@ -51,7 +51,12 @@ export async function preflight(ctx: SplitContext, loaded: LoadedPlan, opts: Pre
   const rowFilters = new Map<string, string[]>();
   const n = opts.sampleSize ?? 5;
   const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
+  let failed = false;
   try {
+    // Everything preflight sends to the source, plan-file expressions included, runs in one
+    // read-only transaction: a write anywhere in it is an error, never a change.
+    await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await src.query(`SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, MDY'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1`);
     await checkDistinctDatabases(ctx, src, problems);
     await checkSourceAccess(src, loaded, problems);
     for (const t of loaded.plan.tables) {
@@ -61,10 +66,13 @@ export async function preflight(ctx: SplitContext, loaded: LoadedPlan, opts: Pre
       const filters = await checkTableData(src, t, sTable, tTable, loaded, problems, n);
       if (filters.length) rowFilters.set(t.model, filters);
     }
+    await src.query('COMMIT');
   } catch (e) {
+    failed = true;
     throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
   } finally {
-    src.release();
+    if (failed) await src.query('ROLLBACK').catch(() => {});
+    src.release(failed);
   }
   for (const target of ctx.targets) {
     const c = await connectTo(target.pool, target.label, ctx.secrets);
@@ -99,12 +107,10 @@ export function formatProblem(p: PreflightProblem): string {
 async function checkDistinctDatabases(ctx: SplitContext, src: pg.PoolClient, problems: PreflightProblem[]) {
   const ident = async (c: pg.ClientBase) => {
     const db = (await c.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db;
-    let sys = 'unknown';
-    try {
-      sys = String((await c.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()')).rows[0]?.s);
-    } catch {
-      await c.query('SELECT 1'); // pg_control_system may be restricted: fall back to the URL key
-    }
+    // pg_control_system may be restricted: fall back to the URL key (asked first, so that no error
+    // aborts the source's read-only transaction).
+    const allowed = (await c.query<{ ok: boolean }>(`SELECT has_function_privilege('pg_control_system()', 'EXECUTE') AS ok`)).rows[0]?.ok;
+    const sys = allowed ? String((await c.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()')).rows[0]?.s) : 'unknown';
     return { db, sys };
   };
   const s = await ident(src);
@@ -183,6 +189,7 @@ async function checkTableData(
     if (!tcol) continue;
     let scol: Pick<ColumnInfo, 'baseType' | 'isArray' | 'enumLabels' | 'type'> | undefined = sTable.columns.find((c) => c.name === cm.source);
     if (cm.kind === 'expression') {
+      await src.query('SAVEPOINT expression_probe');
       try {
         const r = await src.query(`SELECT ${cm.sourceSql} AS v FROM ${from} LIMIT 0`);
         const oid = r.fields[0]?.dataTypeID;
@@ -192,9 +199,24 @@ async function checkTableData(
              FROM pg_type t LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A' WHERE t.oid = $1`, [oid],
         )).rows[0];
         scol = ty ? { baseType: ty.base, isArray: ty.arr, type: ty.type, enumLabels: ty.labels ?? undefined } : undefined;
+        // Evaluated on a few rows too, so an expression that fails at run time (a write refused
+        // by the read-only transaction, a bad cast) is a preflight problem, not a failed copy.
+        await src.query(`SELECT (${cm.sourceSql})::text IS NULL AS v FROM ${from} s LIMIT 100`);
+        await src.query('RELEASE SAVEPOINT expression_probe');
       } catch (e) {
+        await src.query('ROLLBACK TO SAVEPOINT expression_probe');
         problems.push({ kind: 'expression', table: label, column: cm.target, message: `the plan-file expression ${cm.source} fails in the source: ${(e as Error).message}` });
         continue;
+      }
+    }
+    const sColumn = cm.kind === 'column' ? sTable.columns.find((c) => c.name === cm.source) : undefined;
+    if (cm.narrowing && cm.acceptedLoss === undefined && sColumn) {
+      const p = await lossyRows(src, cm.sourceSql, sColumn.type, tcol.type, sample);
+      if (p.count !== 0) {
+        problems.push({
+          kind: 'narrowing', table: label, column: cm.target, count: p.count >= 0 ? p.count : undefined, sampleKeys: p.keys,
+          message: `${cm.narrowing}: ${p.error ?? 'these rows would change'}; widen the target column, or accept it in the plan file with tables.${t.model}.columns.${cm.field}.acceptLoss = "<reason>"`,
+        });
       }
     }
     if (!scol) continue;
@@ -260,6 +282,27 @@ async function checkTableData(
     }
   }
   return filters;
+}
+
+/**
+ * Rows whose value the mapping would change: converted to the target type and back to the source
+ * type, their text differs (a rounded timestamp or numeric, a cut string). A value that does not
+ * fit at all (numeric overflow) is an error, reported as such with count -1.
+ */
+async function lossyRows(
+  src: pg.PoolClient, valueSql: string, sourceType: string, targetType: string,
+  sample: (where: string) => Promise<{ count: number; keys: string[] }>,
+): Promise<{ count: number; keys: string[]; error?: string }> {
+  const v = `s.${valueSql}`;
+  await src.query('SAVEPOINT lossy_rows');
+  try {
+    const r = await sample(`(${v})::${targetType}::${sourceType}::text IS DISTINCT FROM (${v})::text`);
+    await src.query('RELEASE SAVEPOINT lossy_rows');
+    return r;
+  } catch (e) {
+    await src.query('ROLLBACK TO SAVEPOINT lossy_rows');
+    return { count: -1, keys: [], error: `some values do not fit (${(e as Error).message})` };
+  }
 }
 
 /** The row filters a --skip-invalid-rows run applied, recomputed for verify. */

@@ -1,12 +1,13 @@
 import type { ColumnInfo, TableInfo } from '../catalog/table-catalog.ts';
 import { qualified, quoteIdent, quoteLiteral } from '../sql/quote.ts';
 import type { TableMapping } from './split-plan.ts';
+import { narrowing } from './type-compat.ts';
 
 /**
  * Session settings that make a value's text form the same on every server, so a row hashed in the
- * source and the same row hashed in a target give the same number.
+ * source and the same row hashed in a target give the same number. lc_monetary fixes money's text.
  */
-export const CANONICAL_SESSION = "SET extra_float_digits = 1; SET datestyle = 'ISO, MDY'; SET timezone = 'UTC'; SET intervalstyle = 'postgres'; SET bytea_output = 'hex'";
+export const CANONICAL_SESSION = "SET extra_float_digits = 1; SET datestyle = 'ISO, MDY'; SET timezone = 'UTC'; SET intervalstyle = 'postgres'; SET bytea_output = 'hex'; SET lc_monetary = 'C'";
 
 /** A range of the chunking key: (lo, hi], null meaning unbounded. */
 export interface KeyRange {
@@ -22,10 +23,12 @@ export interface SideSql {
 }
 
 /**
- * How one table is read for hashing on each side: the source through the mapping (expressions
- * evaluated, values cast to the target type so their text matches), the target as stored.
+ * How one table is read for hashing on each side. Each column is compared in one type on both
+ * sides: the target's when the mapping keeps every value (the source is converted the way COPY
+ * converts it), the source's when the mapping can lose information and the plan file did not
+ * accept that (the target value is cast back up, so a rounded or cut value shows as a difference).
  */
-export function hashSides(t: TableMapping, target: TableInfo, filters: readonly string[], sameOrdering: boolean): { source: SideSql; target: SideSql } {
+export function hashSides(t: TableMapping, source: TableInfo | undefined, target: TableInfo, filters: readonly string[], sameOrdering: boolean): { source: SideSql; target: SideSql } {
   const tcol = (name: string) => target.columns.find((c) => c.name === name) as ColumnInfo;
   // When the two keys sort alike, ranges use their indexes; otherwise both sides compare bytes
   // (COLLATE "C"), slower but the only way two differently collated databases agree on a range.
@@ -35,16 +38,48 @@ export function hashSides(t: TableMapping, target: TableInfo, filters: readonly 
   const tgtParts: string[] = [];
   for (const c of t.columns) {
     const info = tcol(c.target);
-    const srcExpr = c.kind === 'column' ? `s.${c.sourceSql}` : c.sourceSql;
-    // The source value is first cast to the target's type, so both sides hash the same value.
-    const srcValue = info.enumLabels ? `(${srcExpr})` : `((${srcExpr})::${info.type})`;
-    srcParts.push(columnHash(srcValue, info));
-    tgtParts.push(columnHash(`t.${quoteIdent(c.target)}`, info));
+    const scol = c.kind === 'column' ? source?.columns.find((x) => x.name === c.source) : undefined;
+    const pair = comparedValues(c.kind === 'column' ? `s.${c.sourceSql}` : c.sourceSql, `t.${quoteIdent(c.target)}`, scol, info, c.acceptedLoss !== undefined);
+    srcParts.push(pair.source);
+    tgtParts.push(pair.target);
   }
   return {
-    source: { from: `${qualified(t.sourceSchema, t.sourceTable)} s`, key: `(s.${quoteIdent(t.sourceKey ?? 'ctid')}${collate})`, rowText: combine(srcParts), filters },
-    target: { from: `${qualified(t.targetSchema, t.targetTable)} t`, key: `(t.${quoteIdent(t.targetKey ?? 'ctid')}${collate})`, rowText: combine(tgtParts), filters: [] },
+    source: { from: `${qualified(t.sourceSchema, t.sourceTable)} s`, key: `(s.${quoteIdent(t.sourceKey ?? 'ctid')}${collate})`, rowText: rowText(srcParts), filters },
+    target: { from: `${qualified(t.targetSchema, t.targetTable)} t`, key: `(t.${quoteIdent(t.targetKey ?? 'ctid')}${collate})`, rowText: rowText(tgtParts), filters: [] },
   };
+}
+
+/** Source and target SQL for one column, both yielding values of the type they are compared in. */
+export function comparedValues(
+  srcExpr: string, tgtExpr: string, scol: Pick<ColumnInfo, 'baseType' | 'type' | 'enumLabels' | 'isArray'> | undefined,
+  tcol: Pick<ColumnInfo, 'baseType' | 'type' | 'enumLabels' | 'isArray'>, lossAccepted: boolean,
+): { source: string; target: string } {
+  // Enum labels are their text on both sides (the types are different types in each database).
+  if (tcol.enumLabels) return { source: `(${srcExpr})`, target: tgtExpr };
+  if (scol && !lossAccepted && !scol.isArray && !tcol.isArray && narrowing(scol, tcol)) return { source: srcExpr, target: `(${tgtExpr})::${scol.type}` };
+  // COPY moves these through their shortest exact text; a direct cast (float8::numeric keeps 15
+  // digits, float4::float8 shows binary noise) would not be what the copy wrote.
+  if (scol && FLOATS.has(scol.baseType) && scol.baseType !== tcol.baseType) return { source: `((${srcExpr})::text::${tcol.type})`, target: tgtExpr };
+  return { source: `((${srcExpr})::${tcol.type})`, target: tgtExpr };
+}
+
+const FLOATS = new Set(['float4', 'float8']);
+
+/**
+ * One row's fingerprint text: the row's record text, i.e. every value in its type's text form under
+ * CANONICAL_SESSION, quoted and comma-separated (NULL is empty, '' is ""). That form is injective
+ * for every type, unlike PostgreSQL's equality hashes, which make different values collide on
+ * purpose ('{}' and '[]' in jsonb, 0 and -0, '1 day' and '24 hours', 1.0 and 1.00, array
+ * dimensions, case under a nondeterministic collation, int8 values whose halves XOR alike).
+ * Values PostgreSQL stores identically (jsonb key order, whitespace) print identically.
+ */
+export function rowText(values: readonly string[]): string {
+  return `(ROW(${values.join(', ')})::text COLLATE "C")`;
+}
+
+/** The 64-bit hash of one row's fingerprint text. */
+export function rowHashSql(values: readonly string[]): string {
+  return `hashtextextended(${rowText(values)}, 7)`;
 }
 
 function where(side: SideSql, r: KeyRange, hasKey: boolean): string {
@@ -52,32 +87,6 @@ function where(side: SideSql, r: KeyRange, hasKey: boolean): string {
   if (hasKey && r.lo !== null) w.push(`${side.key} > ${quoteLiteral(r.lo)}`);
   if (hasKey && r.hi !== null) w.push(`${side.key} <= ${quoteLiteral(r.hi)}`);
   return w.length ? ` WHERE ${w.map((x) => `(${x})`).join(' AND ')}` : '';
-}
-
-/**
- * PostgreSQL's own 64-bit hash functions for the common types: stable across servers (hash
- * partitioning relies on that) and much cheaper than text output for jsonb. Enums hash their label
- * (their own hash uses the type's OID, which differs between databases); other types their text.
- */
-const TYPE_HASH: Record<string, string> = {
-  int2: 'hashint2extended', int4: 'hashint4extended', int8: 'hashint8extended',
-  float4: 'hashfloat4extended', float8: 'hashfloat8extended', numeric: 'hash_numeric_extended',
-  text: 'hashtextextended', varchar: 'hashtextextended', timestamp: 'timestamp_hash_extended',
-  jsonb: 'jsonb_hash_extended', uuid: 'uuid_hash_extended',
-};
-
-function columnHash(value: string, info: ColumnInfo): string {
-  let h: string;
-  if (info.enumLabels) h = `hashtextextended(${value}::text, 0)`;
-  else if (info.isArray && TYPE_HASH[info.baseType]) h = `hash_array_extended(${value}, 0)`;
-  else if (!info.isArray && TYPE_HASH[info.baseType]) h = `${TYPE_HASH[info.baseType]}(${value}, 0)`;
-  else h = `hashtextextended(${value}::text, 0)`;
-  return `coalesce(${h}::text, 'n')`;
-}
-
-/** One text per row from its column hashes (NULL spelled 'n'), hashed again below. */
-function combine(parts: readonly string[]): string {
-  return `concat_ws(',', ${parts.join(', ')})`;
 }
 
 /** count and an order-independent 64-bit-per-row hash sum of a key range. */

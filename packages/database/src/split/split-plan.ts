@@ -14,6 +14,10 @@ export interface ColumnMapping {
   readonly sourceSql: string;
   readonly sourceType: string | undefined;
   readonly targetType: string | undefined;
+  /** Why this mapping can change values (narrower precision, scale, length, a dropped time zone). */
+  readonly narrowing?: string;
+  /** The plan file's reason for accepting that loss for this column; preflight then allows it. */
+  readonly acceptedLoss?: string;
 }
 
 /** One monolith table → one service table. */

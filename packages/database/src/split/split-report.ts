@@ -54,6 +54,8 @@ export function reportMarkdown(rep: SplitReport): string {
           `${t.missing.length ? `; missing ${t.missing.slice(0, 10).join(', ')}` : ''}${t.changed.length ? `; changed ${t.changed.slice(0, 10).join(', ')}` : ''}${t.extra.length ? `; extra ${t.extra.slice(0, 10).join(', ')}` : ''}`);
       }
     }
+    const lossy = rep.verify.tables.flatMap((t) => t.acceptedLoss.map((c) => `- ${t.target}.${c}`));
+    if (lossy.length) out.push('', '## Compared after a loss the plan file accepts', '', ...lossy);
     out.push('', '## Cross-service references (no foreign key after the split)', '', '| reference | rows pointing nowhere | samples |', '|---|---:|---|');
     for (const s of rep.verify.softReferences) out.push(`| ${s.reference} | ${s.danglingRows} | ${s.samples.map((x) => `${x.key} → ${x.value}`).join(', ') || '–'} |`);
     if (rep.verify.sequencesSet.length) out.push('', `Sequences set: ${rep.verify.sequencesSet.join(', ')}`);

@@ -21,6 +21,8 @@ export interface TableVerifyResult {
   readonly sourceRows: number;
   readonly targetRows: number;
   readonly ranges: number;
+  /** Columns compared after a lossy conversion the plan file accepted (acceptLoss), with why. */
+  readonly acceptedLoss: readonly string[];
   readonly mismatchedRanges: number;
   /** Keys present in the source, absent in the target (sample, up to the limit). */
   readonly missing: readonly string[];
@@ -93,8 +95,12 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
     for (const t of loaded.plan.tables) {
       const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
       if (!target) continue;
-      const bounds = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
-      const sides = hashSides(t, target, filters.get(t.model) ?? [], await sameKeyOrdering(ctx, t, snapshot.coordinator));
+      const sameOrdering = await sameKeyOrdering(ctx, t, snapshot.coordinator);
+      const sides = hashSides(t, loaded.sourceTables.get(t.sourceTable), target, filters.get(t.model) ?? [], sameOrdering);
+      const found = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
+      // Bounds come in the source's key order; compared byte-wise they must be sorted byte-wise
+      // too, or the ranges overlap and rows are counted (and listed) more than once.
+      const bounds = sameOrdering ? found : await byteOrdered(snapshot.coordinator, found);
       const los = [null, ...bounds];
       los.forEach((lo, i) => jobs.push({ t, range: { lo, hi: bounds[i] ?? null }, sides }));
     }
@@ -145,6 +151,7 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
       return {
         model: t.model, service: t.service, target: `${t.targetSchema}.${t.targetTable}`, sourceRows: a.src, targetRows: a.tgt,
         ranges: a.ranges, mismatchedRanges: a.bad, missing: a.missing, extra: a.extra, changed: a.changed,
+        acceptedLoss: t.columns.filter((c) => c.acceptedLoss !== undefined).map((c) => `${c.target}: ${c.narrowing} (accepted: ${c.acceptedLoss})`),
         ok: a.bad === 0 && a.src === a.tgt, durationMs: Math.round(a.ms),
       };
     });
@@ -244,4 +251,11 @@ async function sameKeyOrdering(ctx: SplitContext, t: TableMapping, src: pg.Clien
   } finally {
     c.release();
   }
+}
+
+/** Distinct range bounds sorted by their bytes (COLLATE "C"), as the byte-wise range predicates need. */
+async function byteOrdered(c: pg.ClientBase, bounds: readonly string[]): Promise<string[]> {
+  if (bounds.length === 0) return [];
+  const r = await c.query<{ b: string }>(`SELECT b FROM (SELECT DISTINCT unnest($1::text[]) AS b) x ORDER BY b COLLATE "C"`, [bounds]);
+  return r.rows.map((x) => x.b);
 }
