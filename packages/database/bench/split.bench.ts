@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     prisma: { type: 'boolean', default: false },
     'skip-large': { type: 'boolean', default: false },
     only: { type: 'string', default: 'a,p,d,l' },
+    /** More split variants measured in the same rounds: name=args (words like KEY=value set the environment). */
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 const scale = Number(args.scale);
@@ -88,11 +90,17 @@ async function timed(cmd: string, argv: string[], env: Record<string, string>, w
   return { ms: performance.now() - started, peakMb: peakKb / 1024 };
 }
 
+const variants = new Map(args.variant.map((v) => {
+  const [name, ...rest] = v.split('=');
+  const words = rest.join('=').split(' ').filter(Boolean);
+  return [`a:${name}`, { args: words.filter((w) => !/^[A-Z_]+=/.test(w)), env: Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=') as [string, string])) }];
+}));
+
 /** (a): migrate all + split run, both through the CLI, into a new database. */
-async function split(srcUrl: string, name: string): Promise<{ ms: number; migrateMs: number; peakMb: number; env: Record<string, string> }> {
+async function split(srcUrl: string, name: string, variant?: { args: string[]; env: Record<string, string> }): Promise<{ ms: number; migrateMs: number; peakMb: number; env: Record<string, string> }> {
   const env = { DATABASE_URL: await freshDb(name), SOURCE_DATABASE_URL: srcUrl };
   const m = await timed(process.execPath, [BIN, 'migrate', 'all'], env, 'migrate all');
-  const r = await timed(process.execPath, [BIN, 'split', 'run', '--no-verify', '--no-progress', '--parallel', String(parallel), ...splitExtra], env, 'split run');
+  const r = await timed(process.execPath, [BIN, 'split', 'run', '--no-verify', '--no-progress', '--parallel', String(parallel), ...splitExtra, ...(variant?.args ?? [])], { ...env, ...(variant?.env ?? {}) }, 'split run');
   return { ms: m.ms + r.ms, migrateMs: m.ms, peakMb: r.peakMb, env };
 }
 
@@ -238,7 +246,7 @@ async function main() {
 
   const pgcopydbThere = hasPgcopydb();
   if (only.has('p') && !pgcopydbThere) log('(p) pgcopydb: SKIPPED, not installed (Debian: `apt-get install -y pgcopydb`, after `apt-get update`)');
-  const methods = ['a', 'p', 'd', 'l'].filter((m) => only.has(m) && (m !== 'p' || pgcopydbThere));
+  const methods = ['a', ...variants.keys(), 'p', 'd', 'l'].filter((m) => (only.has(m) || m.startsWith('a:')) && (m !== 'p' || pgcopydbThere));
   const times: Record<string, number[]> = Object.fromEntries(methods.map((m) => [m, []]));
   const peaks: number[] = [];
   const migrates: number[] = [];
@@ -246,7 +254,7 @@ async function main() {
   for (let r = 0; r < rounds; r++) {
     const order = methods.map((_, i) => methods[(i + r) % methods.length] as string);
     for (const m of order) {
-      const name = `${tag}_${m}`;
+      const name = `${tag}_${m.replace(/\W/g, '_')}`;
       let ms: number;
       if (m === 'a') {
         if (lastSplitEnv) await dropDb(`${tag}_a`);
@@ -256,6 +264,11 @@ async function main() {
         migrates.push(x.migrateMs);
         lastSplitEnv = x.env;
         log(`round ${r + 1} (a) split (migrate ${s(x.migrateMs)} + run): ${s(ms)}  peak RSS ${x.peakMb.toFixed(0)} MB`);
+      } else if (m.startsWith('a:')) {
+        const x = await split(srcUrl, name, variants.get(m));
+        ms = x.ms;
+        await dropDb(name);
+        log(`round ${r + 1} (${m}) split ${[...(variants.get(m)?.args ?? []), ...Object.entries(variants.get(m)?.env ?? {}).map(([k, v]) => `${k}=${v}`)].join(' ')}: ${s(ms)}  peak RSS ${x.peakMb.toFixed(0)} MB`);
       } else {
         if (m === 'p') ms = await pgcopydb(srcUrl, name);
         else if (m === 'd') ms = await dumpRestore(srcUrl, name);
@@ -276,12 +289,13 @@ async function main() {
   };
   log('');
   log(`medians of ${rounds} (${totalRows.toLocaleString('en-US')} rows):`);
-  for (const m of methods) log(`${label[m]?.padEnd(58)} ${s(med[m] as number).padStart(9)}  ${Math.round(totalRows / ((med[m] as number) / 1000)).toLocaleString('en-US').padStart(9)} rows/s   [${(times[m] as number[]).map(s).join(', ')}]`);
+  for (const m of methods) log(`${(label[m] ?? `(${m}) split variant`).padEnd(58)} ${s(med[m] as number).padStart(9)}  ${Math.round(totalRows / ((med[m] as number) / 1000)).toLocaleString('en-US').padStart(9)} rows/s   [${(times[m] as number[]).map(s).join(', ')}]`);
   if (med.a !== undefined) {
     log(`  of which migrate all: median ${s(median(migrates))}; split peak RSS max ${Math.max(...peaks).toFixed(0)} MB`);
     if (med.p !== undefined) log(`ratio (a)/(p) split / pgcopydb:        ${(med.a / med.p).toFixed(2)}   (target ≤ 1.00)`);
     if (med.d !== undefined) log(`ratio (a)/(d) split / dump+restore:    ${(med.a / med.d).toFixed(2)}   (target ≤ 0.70)`);
     if (med.l !== undefined) log(`ratio (a)/(l) split / physical limit:  ${(med.a / med.l).toFixed(2)}`);
+    for (const v of variants.keys()) log(`ratio (${v})/(a) variant / default:   ${((med[v] as number) / med.a).toFixed(2)}`);
   }
 
   if (lastSplitEnv) {
