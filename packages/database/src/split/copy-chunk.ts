@@ -34,10 +34,7 @@ export async function copyChunk(
   const started = performance.now();
   await target.query('BEGIN');
   try {
-    if (process.env.VENDHUB_LEVER_ASYNC === '1') await target.query('SET LOCAL synchronous_commit = off');
-    const freeze = process.env.VENDHUB_LEVER_FREEZE === '1' && chunk.lo === null && chunk.hi === null;
-    if (freeze) await target.query(`TRUNCATE ${qualified(t.targetSchema, t.targetTable)}`);
-    const inbound = target.query(copyFrom(copyInSql(t).replace(/\)$/, freeze ? ', FREEZE)' : ')')));
+    const inbound = target.query(copyFrom(copyInSql(t)));
     const outbound = source.query(copyTo(`COPY (${chunkSelect(t, chunk, filters)}) TO STDOUT WITH (FORMAT ${t.format})`));
     if (onBytes) outbound.on('data', (b: Buffer) => onBytes(b.length));
     await pipeline(outbound, inbound);

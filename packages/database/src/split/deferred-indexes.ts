@@ -142,7 +142,6 @@ export async function buildDeferred(c: pg.ClientBase, runId: string, o: Deferred
   await c.query('BEGIN');
   try {
     await c.query(`SET LOCAL maintenance_work_mem = '${maintenanceWorkMem.replace(/'/g, '')}'`);
-    await c.query(`SET LOCAL synchronous_commit = off`);
     await c.query(o.ddl);
     await c.query(
       `UPDATE ${DEFERRED_TABLE} SET status = 'done', built_at = now(), duration_ms = $4 WHERE run_id = $1 AND model = $2 AND seq = $3`,
