@@ -42,6 +42,8 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .description('preflight, then copy every table from one snapshot of the source, chunk by chunk, then verify')
     .option('--parallel <n>', 'connections per side', '2')
     .option('--chunk-rows <n>', 'rows per chunk (one target transaction and checkpoint each)', '100000')
+    .option('--index-jobs <n>', 'connections building indexes and constraints after their tables\' data (default: --parallel)')
+    .option('--no-defer-indexes', 'copy into fully indexed tables instead of building indexes and constraints after the data')
     .option('--resume', 'continue an interrupted run: finished chunks are kept, the rest copied')
     .option('--dry-run', 'do everything up to the first write (plan, preflight, snapshot, chunk bounds)')
     .option('--skip-invalid-rows', 'leave out source rows that would break a target constraint (listed in the report)')

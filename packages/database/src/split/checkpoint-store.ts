@@ -3,6 +3,9 @@ import type pg from 'pg';
 /** Where a run's progress lives: in each target database, next to the rows it describes. */
 export const CHECKPOINT_SCHEMA = '_vendhub_split';
 
+/** Indexes and constraints a run dropped before its copy and builds after (see deferred-indexes). */
+export const DEFERRED_TABLE = `${CHECKPOINT_SCHEMA}.deferred`;
+
 export interface ChunkRecord {
   readonly model: string;
   readonly chunkNo: number;
@@ -32,6 +35,12 @@ export async function ensureCheckpointTables(c: pg.ClientBase): Promise<void> {
       run_id text NOT NULL REFERENCES ${CHECKPOINT_SCHEMA}.runs ON DELETE CASCADE, model text NOT NULL, chunk_no int NOT NULL,
       lo text, hi text, status text NOT NULL DEFAULT 'pending', rows bigint NOT NULL DEFAULT 0,
       copied_at timestamptz, duration_ms int, PRIMARY KEY (run_id, model, chunk_no))`);
+    // deferred: the run dropped its targets' indexes and constraints to build them after the data.
+    await c.query(`ALTER TABLE ${CHECKPOINT_SCHEMA}.runs ADD COLUMN IF NOT EXISTS deferred boolean NOT NULL DEFAULT false`);
+    await c.query(`CREATE TABLE IF NOT EXISTS ${DEFERRED_TABLE} (
+      run_id text NOT NULL REFERENCES ${CHECKPOINT_SCHEMA}.runs ON DELETE CASCADE, model text NOT NULL, seq int NOT NULL,
+      kind text NOT NULL, name text NOT NULL, tbl text NOT NULL, ref_tbl text, ref_model text, ddl text NOT NULL,
+      status text NOT NULL DEFAULT 'pending', built_at timestamptz, duration_ms int, PRIMARY KEY (run_id, model, seq))`);
   } finally {
     await c.query('SELECT pg_advisory_unlock(hashtext($1))', ['vendhub:split:ddl']);
   }

@@ -48,6 +48,9 @@ export function createProgress(output: ProgressOutput, opts: { tty?: boolean; in
       case 'warning':
         output.err(`warning: ${e.message}`);
         break;
+      case 'index-done':
+        if (!tty) output.err(`built ${e.kind} ${e.name} of ${e.model} (${(e.durationMs / 1000).toFixed(1)} s)`);
+        break;
       case 'table-start': {
         const total = Math.max(e.estimate, e.resumedRows, 1);
         const p: TableProgress = { total, done: e.resumedRows, startedAt: undefined, lastLine: 0, bar: undefined };

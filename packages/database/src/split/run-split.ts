@@ -5,6 +5,7 @@ import { qualified } from '../sql/quote.ts';
 import { ensureCheckpointTables, finishRun, insertRun, latestRun, loadChunks, registerChunks, type ChunkRecord } from './checkpoint-store.ts';
 import { chunkBounds } from './chunking.ts';
 import { runChunks } from './copy-scheduler.ts';
+import { deferIndexes, loadDeferred, restoreAbandoned, type DeferredObject } from './deferred-indexes.ts';
 import { loadPlan, type LoadedPlan } from './load-plan.ts';
 import type { PlanFile } from './plan-file.ts';
 import { preflight, type PreflightResult } from './preflight.ts';
@@ -32,6 +33,13 @@ export interface SplitRunOptions {
    * until the run returns.
    */
   readonly snapshotProvider?: () => Promise<string>;
+  /**
+   * Drop the targets' secondary indexes, keys and foreign keys before the copy and build them after
+   * each table's data, like pg_restore (default true). See deferred-indexes.ts.
+   */
+  readonly deferIndexes?: boolean;
+  /** Connections building deferred indexes and constraints alongside the copy (default: parallel). */
+  readonly indexJobs?: number;
 }
 
 export interface TableRunResult {
@@ -60,6 +68,8 @@ export interface SplitRunResult {
   readonly rows: number;
   readonly durationMs: number;
   readonly sequencesSet: readonly string[];
+  /** Indexes and constraints built after the data by this run. */
+  readonly indexesBuilt: number;
 }
 
 /**
@@ -71,8 +81,15 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
   const started = performance.now();
   const parallel = opts.parallel ?? 2;
   const emit: SplitListener = opts.onEvent ?? (() => {});
-  const ctx = openSplitContext(env, { parallel });
+  const indexJobs = Math.max(1, opts.indexJobs ?? parallel);
+  const ctx = openSplitContext(env, { parallel: parallel + indexJobs });
   try {
+    if (!opts.resume && !opts.dryRun) {
+      for (const target of ctx.targets) {
+        const restored = await withDatabase(ctx, target, (c) => restoreAbandoned(c));
+        if (restored.length) emit({ type: 'warning', message: `built ${restored.length} index(es)/constraint(s) an abandoned run had left to build in ${target.label}: ${restored.map((o) => o.name).join(', ')}` });
+      }
+    }
     emit({ type: 'phase', phase: 'plan', message: 'reading source and target catalogs' });
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
     emit({ type: 'phase', phase: 'preflight', message: 'checking privileges, targets and source rows' });
@@ -95,7 +112,7 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
           const bounds = await chunkBounds(snapshot.coordinator, t, chunkRows);
           tables.push({ t, chunks: [null, ...bounds].map((lo, i) => ({ model: t.model, chunkNo: i, lo, hi: bounds[i] ?? null, status: 'pending', rows: 0 })) });
         }
-        return result(runId, opts, loaded.plan, pre, tables, new Map(), new Map(), false, started, []);
+        return result(runId, opts, loaded.plan, pre, tables, new Map(), new Map(), false, started, [], 0);
       }
       for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
         await ensureCheckpointTables(c);
@@ -113,16 +130,25 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
         const done = chunks.filter((c) => c.status === 'done');
         emit({ type: 'table-start', model: t.model, estimate: t.estimate, chunks: chunks.length, resumedChunks: done.length, resumedRows: done.reduce((a, c) => a + c.rows, 0) });
       }
-      emit({ type: 'phase', phase: 'copy', message: `copying ${tables.length} tables on ${parallel} connections` });
-      const r = await runChunks({ ctx, snapshot, runId, tables, filters: pre.rowFilters, parallel, signal: opts.signal, emit });
-      if (r.interrupted) return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, true, started, []);
+      const deferred: DeferredObject[] = [];
+      for (const target of ctx.targets) {
+        const mine = loaded.plan.tables.filter((t) => target.services.includes(t.service));
+        deferred.push(...(await withDatabase(ctx, target, (c) => (opts.deferIndexes === false ? loadDeferred(c, runId) : deferIndexes(c, runId, mine)))));
+      }
+      const pendingFk = new Set(deferred.filter((o) => o.kind === 'foreign-key' && o.status === 'pending').map((o) => `${o.model}\u0000${o.refModel}`));
+      // A table whose foreign keys are built after the data need not wait for the tables they reference.
+      const scheduled = tables.map(({ t, chunks }) => ({ t: { ...t, dependsOn: t.dependsOn.filter((d) => !pendingFk.has(`${t.model}\u0000${d}`)) }, chunks }));
+      const toBuild = deferred.filter((o) => o.status === 'pending').length;
+      emit({ type: 'phase', phase: 'copy', message: `copying ${tables.length} tables on ${parallel} connections${toBuild ? `, building ${toBuild} indexes and constraints after their tables' data on ${indexJobs} more` : ''}` });
+      const r = await runChunks({ ctx, snapshot, runId, tables: scheduled, filters: pre.rowFilters, parallel, signal: opts.signal, emit, deferred, indexJobs });
+      if (r.interrupted) return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, true, started, [], r.built);
       emit({ type: 'phase', phase: 'finish', message: 'setting sequences and recording the run as finished' });
       const sequencesSet: string[] = [];
       for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
         sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
         await finishRun(c, runId);
       });
-      return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, false, started, sequencesSet);
+      return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, false, started, sequencesSet, r.built);
     } finally {
       await snapshot.close();
     }
@@ -181,6 +207,7 @@ async function checkResumable(ctx: SplitContext, loaded: LoadedPlan, runId: stri
 function result(
   runId: string, opts: SplitRunOptions, plan: SplitPlan, pre: PreflightResult, tables: { t: TableMapping; chunks: ChunkRecord[] }[],
   copied: ReadonlyMap<string, number>, durations: ReadonlyMap<string, number>, interrupted: boolean, started: number, sequencesSet: string[],
+  indexesBuilt: number,
 ): SplitRunResult {
   const rows: TableRunResult[] = tables.map(({ t, chunks }) => {
     const resumed = chunks.filter((c) => c.status === 'done');
@@ -194,6 +221,6 @@ function result(
   });
   return {
     runId, resumed: opts.resume === true, dryRun: opts.dryRun === true, interrupted, plan, preflight: pre, tables: rows,
-    rows: rows.reduce((a, r) => a + r.rows, 0), durationMs: Math.round(performance.now() - started), sequencesSet,
+    rows: rows.reduce((a, r) => a + r.rows, 0), durationMs: Math.round(performance.now() - started), sequencesSet, indexesBuilt,
   };
 }

@@ -5,6 +5,7 @@ export type SplitEvent =
   | { type: 'table-copying'; model: string }
   | { type: 'chunk-done'; model: string; chunkNo: number; rows: number }
   | { type: 'table-done'; model: string; rows: number; durationMs: number }
+  | { type: 'index-done'; model: string; kind: 'index' | 'key' | 'foreign-key'; name: string; durationMs: number }
   | { type: 'warning'; message: string };
 
 export type SplitListener = (e: SplitEvent) => void;

@@ -16,6 +16,8 @@ export interface SplitCliOptions {
   plan?: string;
   parallel?: string;
   chunkRows?: string;
+  indexJobs?: string;
+  deferIndexes?: boolean;
   resume?: boolean;
   dryRun?: boolean;
   skipInvalidRows?: boolean;
@@ -49,11 +51,12 @@ export async function splitRunCommand(o: SplitCliOptions, ctx: CommandContext, s
   const planFile = loadPlanFile(o.plan);
   const parallel = int('parallel', o.parallel, 2, 1, 32);
   const chunkRows = int('chunk-rows', o.chunkRows, 100_000, 100, 100_000_000);
+  const indexJobs = int('index-jobs', o.indexJobs, parallel, 1, 32);
   const progress = createProgress(ctx.output, o.progress === false ? { tty: false, intervalMs: Number.MAX_SAFE_INTEGER } : {});
   let run: SplitRunResult;
   try {
     run = await runSplit(ctx.env, {
-      planFile, parallel, chunkRows, resume: o.resume === true, dryRun: o.dryRun === true, skipInvalidRows: o.skipInvalidRows === true,
+      planFile, parallel, chunkRows, indexJobs, deferIndexes: o.deferIndexes !== false, resume: o.resume === true, dryRun: o.dryRun === true, skipInvalidRows: o.skipInvalidRows === true,
       ...(signal ? { signal } : {}), onEvent: progress.listener,
     });
   } finally {
