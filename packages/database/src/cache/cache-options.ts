@@ -2,6 +2,7 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import type { CacheStore } from './cache-store.ts';
 import type { WriteEvent } from './dependency-planner.ts';
 import type { RedisLike } from './redis-cache-store.ts';
+import { redactRedisError, redisUrlSecrets } from './redact-redis-error.ts';
 
 /** Per-query cache option on reads: `true` uses the model's defaults. */
 export type ReadCacheOption =
@@ -158,7 +159,7 @@ export function resolveCacheOptions(o: CacheExtensionOptions): ResolvedCacheOpti
     maxPending: count(o.maxPendingInvalidations, 'maxPendingInvalidations', 10_000),
     lateInvalidationMs: millis(o.lateInvalidationMs, 'lateInvalidationMs', 6_000),
     local: localOptions(o.local, problems),
-    onError: o.onError,
+    onError: o.onError && safeOnError(o.onError, redisUrlSecrets(o.redisUrl)),
   };
   if (resolved.local !== undefined && (o.store !== undefined || o.redis !== undefined)) problems.push('local needs redisUrl (the tier opens its own tracking connection), not an injected redis or store');
   if (o.database !== undefined && (typeof o.database !== 'string' || o.database.length === 0)) problems.push('database must be a non-empty string');
@@ -212,6 +213,11 @@ export function writeTags(opt: unknown, where: string): readonly string[] {
   const tags = tagList((opt as { tags?: unknown } | null)?.tags ?? [], `${where}: cache.tags`, problems);
   if (problems.length > 0) throw invalid(problems);
   return tags;
+}
+
+/** `onError` as given, but never handed a Redis password (see redactRedisError). */
+function safeOnError(onError: (error: Error) => void, secrets: readonly string[]): (error: Error) => void {
+  return (error) => onError(redactRedisError(error instanceof Error ? error : new Error(String(error)), secrets));
 }
 
 function localOptions(v: CacheExtensionOptions['local'], problems: string[]): ResolvedCacheOptions['local'] {
