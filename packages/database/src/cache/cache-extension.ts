@@ -182,8 +182,13 @@ export function createCacheExtension(options: CacheExtensionOptions) {
         if (callbacksAfter(this, onOperation) === true) return (cache.countUncacheable(), query(args));
         const spec = readSpec(model, operation, args, o);
         if (!spec) return query(args);
-        const below = watchBelow(params);
-        return cache.read(spec, () => query(args), (payload) => below.unchanged(spec.canonical, payload));
+        // Set up on a miss only: a hit creates nothing beyond these two closures.
+        let below: Watch | undefined;
+        const load = () => {
+          below = watchBelow(params);
+          return query(args);
+        };
+        return cache.read(spec, load, (payload) => below !== undefined && below.unchanged(spec.canonical, payload));
       }
       const extraTags = writeTags(opt, where);
       if (!cache.enabled) return query(args);
@@ -271,7 +276,11 @@ interface Placement {
  * the cache that rewrites arguments or results (a tenant filter, a masking step) makes the read
  * uncacheable instead of storing one caller's answer under another's key.
  */
-function watchBelow(params: QueryParams): { unchanged(canonical: string, payload: string): boolean } {
+interface Watch {
+  unchanged(canonical: string, payload: string): boolean;
+}
+
+function watchBelow(params: QueryParams): Watch {
   const internal = (params as { __internalParams?: InternalParams }).__internalParams;
   if (internal === undefined) return { unchanged: () => false };
   let reached: string | undefined;
