@@ -7,6 +7,7 @@ import { createAuthClient } from '../src/clients/auth.client.ts';
 import { createInventoryClient } from '../src/clients/inventory.client.ts';
 import { createMachinesClient } from '../src/clients/machines.client.ts';
 import { createTasksClient, TasksDb } from '../src/clients/tasks.client.ts';
+import { PrismaClient as AuthClient } from '../src/generated/auth/client.ts';
 import { PrismaClient as TasksClient } from '../src/generated/tasks/client.ts';
 import { createCacheExtension } from '../src/cache/index.ts';
 import { cacheTestDatabases, REDIS_URL } from './helpers/cache.ts';
@@ -119,7 +120,53 @@ describe('write tags come from the rows before and after the write', () => {
   });
 });
 
+describe('writes that reach a model with a rule only indirectly', () => {
+  it('a nested write into MachineInventory (through InventoryItem) and raw SQL on the inventory service invalidate reads tagged by machine', async () => {
+    const { url, prefix } = await fresh();
+    const env = { DATABASE_URL: url, REDIS_URL };
+    const inventory = createInventoryClient({ env, cache: opts(prefix) });
+    const machines = createMachinesClient({ env, cache: opts(prefix) });
+    try {
+      await machines.machine.create({ data: { code: 'A', serialNumber: 'SA', type: 't', name: 'n' } });
+      const item = await inventory.inventoryItem.create({ data: { name: 'Water', sku: 'W', unit: 'PCS', category: 'drinks' } });
+      const tagged = () => machines.machine.findMany({ select: { code: true }, cache: { tags: ['machine:A:inventory'] } });
+      await tagged();
+      expect((await loaded(machines, tagged)).db).toBe(false);
+      await inventory.inventoryItem.update({ where: { id: item.id }, data: { machineInventory: { create: { machineId: 'A', quantity: 1 } } } });
+      expect((await loaded(machines, tagged)).db).toBe(true);
+      expect((await loaded(machines, tagged)).db).toBe(false);
+      await inventory.$executeRaw`UPDATE inventory_service.machine_inventory SET machine_id = 'B'`;
+      expect((await loaded(machines, tagged)).db).toBe(true);
+    } finally {
+      await inventory.close();
+      await machines.close();
+    }
+  });
+});
+
 describe('keys', () => {
+  it('clients with different global omits do not share entries', async () => {
+    const { url, prefix } = await fresh();
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const adapter = new PrismaPg(pool, { schema: 'auth_service' });
+    const ext = () => createCacheExtension({ service: 'auth', redisUrl: REDIS_URL, keyPrefix: prefix, timeoutMs: 1_000 });
+    const full = new AuthClient({ adapter }).$extends(ext());
+    const hiding = new AuthClient({ adapter, omit: { user: { passwordHash: true } } }).$extends(ext());
+    try {
+      const u = await full.user.create({ data: { email: 'o@example.com', name: 'o', passwordHash: 'secret-hash' } });
+      expect((await full.user.findUnique({ where: { id: u.id }, cache: true }))?.passwordHash).toBe('secret-hash');
+      await settled(full);
+      expect(await hiding.user.findUnique({ where: { id: u.id }, cache: true })).not.toHaveProperty('passwordHash');
+      await settled(hiding);
+      expect((await full.user.findUnique({ where: { id: u.id }, cache: true }))?.passwordHash).toBe('secret-hash');
+    } finally {
+      await full.$cache.close();
+      await hiding.$cache.close();
+      await pool.end();
+    }
+  });
+
+
   it('a Json string that spells a null enum is not the null enum (no shared entry)', async () => {
     const { url, prefix } = await fresh();
     const tasks = createTasksClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });

@@ -5,9 +5,9 @@ import { CacheKeys } from './cache-keys.ts';
 import type { CacheStats } from './cache-metrics.ts';
 import { checkModelNames, readOption, resolveCacheOptions, writeTags, type CacheExtensionOptions, type ReadCacheOption, type ResolvedCacheOptions } from './cache-options.ts';
 import type { CachedModelMethods } from './cached-model-methods.ts';
-import { canonicalArgs } from './canonical-args.ts';
+import { canonicalArgs, digest } from './canonical-args.ts';
 import { DependencyPlanner, type WriteEvent } from './dependency-planner.ts';
-import { callbacksAfter, connectionIdentity, databaseIdentityOf, inlineSchemaOf, transactionIdOfClient, transactionOf, type TransactionRef } from './prisma-internals.ts';
+import { callbacksAfter, connectionIdentity, databaseIdentityOf, globalOmitOf, inlineSchemaOf, transactionIdOfClient, transactionOf, type TransactionRef } from './prisma-internals.ts';
 import { LocalTier } from './local-tier.ts';
 import { QueryCache, type CacheHealth, type ReadSpec } from './query-cache.ts';
 import { RedisCacheStore } from './redis-cache-store.ts';
@@ -87,7 +87,9 @@ export function createCacheExtension(options: CacheExtensionOptions) {
     }
     const catalog = parseSchemaCatalog(schema);
     checkModelNames(opts.models, catalog.models.keys(), opts.service);
-    const version = opts.schemaVersion ?? catalog.version;
+    // The client's global omit shapes every result without appearing in the arguments: part of the entries' namespace.
+    const globalOmit = globalOmitOf(client);
+    const version = (opts.schemaVersion ?? catalog.version) + (globalOmit === undefined ? '' : `-o${digest(canonicalArgs(globalOmit) ?? String(Math.random())).slice(0, 10)}`);
     const database = opts.database ?? databaseIdentityOf(client) ?? connectionIdentity((options.pool as { options?: unknown } | undefined)?.options) ?? 'unknown-database';
     const keys = new CacheKeys(opts.keyPrefix, opts.service, database);
     namespaces.set(database, keys);
@@ -134,7 +136,15 @@ export function createCacheExtension(options: CacheExtensionOptions) {
       return undefined;
     };
 
+    // Models with an `invalidates` rule: a write reaching one of them only through a nested write or a
+    // cascade gives its rule no rows, so its tags are unknown; every cached read is flushed instead.
+    const ruled = Object.keys(opts.models).filter((m) => opts.models[m]?.invalidates !== undefined);
     const writeKeys = (model: string, operation: string, args: Record<string, unknown>, result: unknown, rows: WriteEvent['rows'], extraTags: readonly string[]): string[] => {
+      const planned = plannedKeys(model, operation, args, result, rows, extraTags);
+      if (ruled.some((m) => m !== model && planned.includes(keys.list(m)))) planned.push(keys.epoch);
+      return planned;
+    };
+    const plannedKeys = (model: string, operation: string, args: Record<string, unknown>, result: unknown, rows: WriteEvent['rows'], extraTags: readonly string[]): string[] => {
       const tags = [...extraTags];
       const rule = opts.models[model]?.invalidates;
       if (rule) {
@@ -207,7 +217,10 @@ export function createCacheExtension(options: CacheExtensionOptions) {
     /** Raw statements may write anything in the service's schema: every model's keys are bumped once it returned. */
     async function onRawWrite(params: QueryOptionsCbArgs): Promise<unknown> {
       const result = await params.query(params.args);
-      if (cache.enabled && opts.rawWrites === 'invalidate-service') await deliver(planner.serviceKeys(), transactionOf(params));
+      if (cache.enabled && opts.rawWrites === 'invalidate-service') {
+        // A model with an `invalidates` rule may have had rows moved between tags nobody can name: flush everything.
+        await deliver(ruled.length > 0 ? [...planner.serviceKeys(), keys.epoch] : planner.serviceKeys(), transactionOf(params));
+      }
       return result;
     }
 

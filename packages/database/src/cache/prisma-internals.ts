@@ -85,3 +85,14 @@ export function callbacksAfter(self: unknown, own: unknown): boolean | undefined
   const i = self.lastIndexOf(own);
   return i < 0 ? undefined : i < self.length - 1;
 }
+
+/**
+ * The client's global `omit` option (`new PrismaClient({ omit: { user: { passwordHash: true } } })`).
+ * Prisma applies it below every extension, so it is not in a read's arguments; two clients with
+ * different global omits must not share entries (one would be served fields it omitted).
+ * Fallback: undefined (no global omit known).
+ */
+export function globalOmitOf(client: unknown): unknown {
+  const omit = (client as { _globalOmit?: unknown } | null)?._globalOmit;
+  return omit !== null && typeof omit === 'object' && Object.keys(omit).length > 0 ? omit : undefined;
+}

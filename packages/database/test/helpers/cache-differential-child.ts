@@ -168,7 +168,12 @@ async function check(seed: number): Promise<{ reads: number; mismatches: string[
         const cached = encodeValue(await read(cachedClients, true));
         const fresh = encodeValue(await read(plainClients, false));
         n++;
-        if (cached !== fresh) mismatches.push(`${name}: cached ${cached.slice(0, 300)} != database ${fresh.slice(0, 300)}`);
+        if (cached !== fresh) {
+          let at = 0;
+          while (cached[at] === fresh[at]) at++;
+          const around = (t: string) => t.slice(Math.max(0, at - 120), at + 120);
+          mismatches.push(`${name} (differs at ${at}): cached …${around(cached)}… != database …${around(fresh)}…`);
+        }
       }
     }
   }
