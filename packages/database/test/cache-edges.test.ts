@@ -184,6 +184,22 @@ describe('keys', () => {
     }
   });
 
+  it('findUnique calls batched by Prisma in one tick are each stored and each answer their own key', async () => {
+    const { url, prefix } = await fresh();
+    const auth = createAuthClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });
+    try {
+      const users = await Promise.all([0, 1, 2, 3, 4].map((i) => auth.user.create({ data: { email: `b${i}@example.com`, name: `b${i}`, passwordHash: 'h' } })));
+      const readAll = () => Promise.all(users.map((u) => auth.user.findUnique({ where: { id: u.id }, select: { name: true }, cache: true })));
+      expect(await readAll()).toEqual(users.map((u) => ({ name: u.name })));
+      await settled(auth);
+      expect(auth.$cache.stats()).toMatchObject({ fills: 5, uncacheable: 0 });
+      expect((await loaded(auth, readAll)).value).toEqual(users.map((u) => ({ name: u.name })));
+      expect(auth.$cache.stats().hits).toBe(5);
+    } finally {
+      await auth.close();
+    }
+  });
+
   it('arguments changed between the call and the await: the entry of each argument holds its own rows', async () => {
     const { url, prefix } = await fresh();
     const tasks = createTasksClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });
