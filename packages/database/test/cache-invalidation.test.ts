@@ -97,10 +97,11 @@ describe('reads opt in', () => {
     const c = openAuth(url, prefix, { models: { AuditLog: { enabled: false } } });
     try {
       const u = await c.prisma.user.create({ data: user('ttl') });
-      await warm(c, () => c.prisma.user.findUnique({ where: { id: u.id }, cache: { ttl: 0.2 } }));
-      await new Promise((r) => setTimeout(r, 250));
+      // Freshness counts from when the entry's database read started, so the ttl leaves room for a slow fill.
+      await warm(c, () => c.prisma.user.findUnique({ where: { id: u.id }, cache: { ttl: 1 } }));
+      await new Promise((r) => setTimeout(r, 1_050));
       const before = c.counter.queries;
-      await c.prisma.user.findUnique({ where: { id: u.id }, cache: { ttl: 0.2 } });
+      await c.prisma.user.findUnique({ where: { id: u.id }, cache: { ttl: 1 } });
       expect(c.counter.queries).toBe(before + 1);
       await expect(c.prisma.user.findMany({ cache: { ttl: -1 } })).rejects.toThrow(/cache.ttl must be a number >= 0.001/);
       // A model with caching disabled is read from the database even when a query asks.

@@ -1,20 +1,21 @@
 import { Prisma } from '@prisma/client/extension';
-import type { JsArgs, ModelQueryOptionsCbArgs } from '@prisma/client/runtime/client';
+import type { JsArgs, ModelQueryOptionsCbArgs, QueryOptionsCbArgs } from '@prisma/client/runtime/client';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { CacheKeys } from './cache-keys.ts';
 import type { CacheStats } from './cache-metrics.ts';
 import { checkModelNames, readOption, resolveCacheOptions, writeTags, type CacheExtensionOptions, type ReadCacheOption, type ResolvedCacheOptions } from './cache-options.ts';
 import type { CachedModelMethods } from './cached-model-methods.ts';
-import { cachedReadMethods } from './cached-read-methods.ts';
-import { canonicalArgs } from './canonical-args.ts';
+import { canonicalArgs, digest } from './canonical-args.ts';
 import { DependencyPlanner, type WriteEvent } from './dependency-planner.ts';
-import { inlineSchemaOf, transactionIdOfClient, transactionOf } from './prisma-internals.ts';
+import { callbacksAfter, connectionIdentity, databaseIdentityOf, globalOmitOf, inlineSchemaOf, transactionIdOfClient, transactionOf, type TransactionRef } from './prisma-internals.ts';
 import { LocalTier } from './local-tier.ts';
 import { QueryCache, type CacheHealth, type ReadSpec } from './query-cache.ts';
 import { RedisCacheStore } from './redis-cache-store.ts';
 import { openRedis } from './redis-connection.ts';
 import { parseSchemaCatalog } from './schema-catalog.ts';
 import { TransactionScope } from './transaction-scope.ts';
+import { encodeValue } from './value-codec.ts';
+import { runWithRows, type RowReader } from './write-rows.ts';
 
 /** `client.$cache`: what a service (or its metrics exporter) can ask the cache. */
 export interface CacheHandle {
@@ -34,7 +35,6 @@ type ReadOptionObject = Exclude<ReadCacheOption, boolean>;
 
 const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count']);
 const WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
-const ROW_RESULTS = new Set(['create', 'update', 'upsert', 'delete']);
 
 type QueryParams = ModelQueryOptionsCbArgs;
 
@@ -61,8 +61,11 @@ const PLACEMENTS_KEPT = 10_000;
  */
 export function createCacheExtension(options: CacheExtensionOptions) {
   const opts = resolveCacheOptions(options);
-  const keys = new CacheKeys(opts.keyPrefix, opts.service);
-  const cache = openQueryCache(opts, keys);
+  // Keys shared by every database (sequence, epoch, tags); each client the extension is applied
+  // to gets the keys of its own database (see `namespaces`).
+  const shared = new CacheKeys(opts.keyPrefix, opts.service, '');
+  const cache = openQueryCache(opts, shared);
+  const namespaces = new Map<string, CacheKeys>();
   const handle: CacheHandle = {
     stats: () => {
       const s = cache.stats();
@@ -70,8 +73,8 @@ export function createCacheExtension(options: CacheExtensionOptions) {
       return p ? { ...s, pool: { total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount } } : s;
     },
     health: () => cache.health(),
-    invalidateTags: (tags) => cache.invalidate(tags.map((t) => keys.tag(t))),
-    invalidateModels: (models) => cache.invalidate(models.flatMap((m) => [keys.list(m), keys.anyUnique(m)])),
+    invalidateTags: (tags) => cache.invalidate(tags.map((t) => shared.tag(t))),
+    invalidateModels: (models) => cache.invalidate([...namespaces.values()].flatMap((k) => models.flatMap((m) => [k.list(m), k.anyUnique(m)]))),
     close: () => cache.close(),
   };
 
@@ -84,45 +87,69 @@ export function createCacheExtension(options: CacheExtensionOptions) {
     }
     const catalog = parseSchemaCatalog(schema);
     checkModelNames(opts.models, catalog.models.keys(), opts.service);
-    const version = opts.schemaVersion ?? catalog.version;
+    // The client's global omit shapes every result without appearing in the arguments: part of the entries' namespace.
+    const globalOmit = globalOmitOf(client);
+    const version = (opts.schemaVersion ?? catalog.version) + (globalOmit === undefined ? '' : `-o${digest(canonicalArgs(globalOmit) ?? String(Math.random())).slice(0, 10)}`);
+    const database = opts.database ?? databaseIdentityOf(client) ?? connectionIdentity((options.pool as { options?: unknown } | undefined)?.options) ?? 'unknown-database';
+    const keys = new CacheKeys(opts.keyPrefix, opts.service, database);
+    namespaces.set(database, keys);
     const planner = new DependencyPlanner(catalog, keys);
     const scope = new TransactionScope();
     const parentTransaction = (client as unknown as { $transaction: (...a: unknown[]) => Promise<unknown> }).$transaction;
     const late = lateInvalidation(cache, opts.lateInvalidationMs);
+    // The tx clients of interactive transactions started through this client, by id: a write's
+    // rows are read inside its own transaction.
+    const txClients = new Map<string, unknown>();
 
     // Where a read's entry lives and what it depends on, by its canonical text: computed once per
-    // distinct read, not on every hit. Bounded; the oldest go first.
-    const placements = new Map<string, Pick<ReadSpec, 'entryKey' | 'leaseKey' | 'genKeys'>>();
-    const readSpec = (model: string, operation: string, args: Record<string, unknown>, o: ReadOptionObject | undefined): ReadSpec | undefined => {
+    // distinct read, not on every hit (null: its dependencies cannot be derived). Bounded; the oldest go first.
+    const placements = new Map<string, Placement | null>();
+    const readSpec = (model: string, operation: string, args: Record<string, unknown>, o: ReadOptionObject): (ReadSpec & { readonly canonical: string }) | undefined => {
       const policy = opts.models[model];
-      if (o === undefined || policy?.enabled === false) return undefined;
+      if (policy?.enabled === false) return undefined;
       const canonical = canonicalArgs(args);
-      if (canonical === undefined) return undefined;
-      const memo = `${model}:${operation}:${o.tags === undefined ? '' : JSON.stringify(o.tags)}:${canonical}`;
+      const tags = o.tags === undefined ? undefined : [...new Set(o.tags)].sort();
+      if (canonical === undefined) return uncacheable();
+      const text = tags === undefined || tags.length === 0 ? canonical : `${canonical}|${canonicalArgs(tags)}`;
+      const memo = `${model}\n${operation}\n${text}`;
       let placed = placements.get(memo);
       if (placed === undefined) {
-        const tags = [...new Set(o.tags ?? [])].sort();
-        const entryKey = keys.entry(version, model, operation, tags.length === 0 ? canonical : `${canonical}|${JSON.stringify(tags)}`);
-        placed = { entryKey, leaseKey: keys.lease(entryKey), genKeys: planner.readKeys(model, operation, args, tags) };
+        const genKeys = planner.readKeys(model, operation, args, tags ?? []);
+        const entryKey = keys.entry(version, model, operation, text);
+        placed = genKeys === undefined ? null : { entryKey, leaseKey: keys.lease(entryKey), genKeys, canonical };
         if (placements.size >= PLACEMENTS_KEPT) placements.delete(placements.keys().next().value as string);
         placements.set(memo, placed);
       }
+      if (placed === null) return uncacheable();
       return {
         entryKey: placed.entryKey,
         leaseKey: placed.leaseKey,
         genKeys: placed.genKeys,
+        canonical: placed.canonical,
         ttlMs: (o.ttl ?? policy?.ttl ?? opts.ttlMs / 1000) * 1000,
         swrMs: (o.swr ?? policy?.swr ?? opts.swrMs / 1000) * 1000,
         local: o.local ?? policy?.local ?? false,
       };
     };
+    const uncacheable = (): undefined => {
+      cache.countUncacheable();
+      return undefined;
+    };
 
-    const writeKeys = (model: string, operation: string, args: Record<string, unknown>, result: unknown, extraTags: readonly string[]): string[] => {
+    // Models with an `invalidates` rule: a write reaching one of them only through a nested write or a
+    // cascade gives its rule no rows, so its tags are unknown; every cached read is flushed instead.
+    const ruled = Object.keys(opts.models).filter((m) => opts.models[m]?.invalidates !== undefined);
+    const writeKeys = (model: string, operation: string, args: Record<string, unknown>, result: unknown, rows: WriteEvent['rows'], extraTags: readonly string[]): string[] => {
+      const planned = plannedKeys(model, operation, args, result, rows, extraTags);
+      if (ruled.some((m) => m !== model && planned.includes(keys.list(m)))) planned.push(keys.epoch);
+      return planned;
+    };
+    const plannedKeys = (model: string, operation: string, args: Record<string, unknown>, result: unknown, rows: WriteEvent['rows'], extraTags: readonly string[]): string[] => {
       const tags = [...extraTags];
       const rule = opts.models[model]?.invalidates;
       if (rule) {
         try {
-          tags.push(...rule({ model, operation, args, rows: rowsOf(operation, args, result) } satisfies WriteEvent));
+          tags.push(...rule({ model, operation, args, rows } satisfies WriteEvent));
         } catch (e) {
           // A broken rule must not fail a committed write: flush every cached read instead (its tags may cross services).
           opts.onError?.(e instanceof Error ? e : new Error(String(e)));
@@ -132,7 +159,22 @@ export function createCacheExtension(options: CacheExtensionOptions) {
       return planner.writeKeys(model, operation, args, result, tags);
     };
 
-    async function onOperation(params: QueryParams): Promise<unknown> {
+    /** Delivers a write's invalidation now, or at its transaction's commit. */
+    const deliver = async (invalidate: string[], tx: TransactionRef | undefined): Promise<void> => {
+      if (!tx) await cache.invalidate(invalidate);
+      else if (scope.defer(`${tx.kind}:${tx.id}`, invalidate)) return;
+      // Not started through this client's `$transaction`. A batch answers only after it ended, but
+      // maybe with a rollback: invalidating then costs misses, never stale data.
+      else if (tx.kind === 'batch') await cache.invalidate(invalidate);
+      else await late(invalidate);
+    };
+
+    const rowReader = (model: string, tx: TransactionRef | undefined): RowReader => {
+      const on = (tx?.kind === 'itx' ? txClients.get(tx.id) : undefined) ?? client;
+      return (on as unknown as Record<string, RowReader>)[delegateName(model)]!;
+    };
+
+    async function onOperation(this: unknown, params: QueryParams): Promise<unknown> {
       const { model, operation, query } = params;
       const isRead = READS.has(operation);
       if (model === undefined || (!isRead && !WRITES.has(operation))) return query(params.args);
@@ -144,19 +186,41 @@ export function createCacheExtension(options: CacheExtensionOptions) {
         const o = readOption(opt, where);
         // Inside a transaction a read must see the transaction's own writes; a cached answer would
         // also break Prisma's batch, which waits for every request it was given.
-        const spec = !cache.enabled || tx ? undefined : readSpec(model, operation, args, o);
-        return spec ? cache.read(spec, () => query(args)) : query(args);
+        if (o === undefined || !cache.enabled || tx || options.isClosed?.()) return query(args);
+        // A query extension applied after the cache runs below it: on a hit it would not run at
+        // all, and what it does may depend on its caller (a tenant filter, a mask). Not cached.
+        if (callbacksAfter(this, onOperation) === true) return (cache.countUncacheable(), query(args));
+        const spec = readSpec(model, operation, args, o);
+        if (!spec) return query(args);
+        // Set up on a miss only: a hit creates nothing beyond these two closures.
+        let below: Watch | undefined;
+        const load = () => {
+          below = watchBelow(params);
+          return query(args);
+        };
+        return cache.read(spec, load, (payload) => below !== undefined && below.unchanged(spec.canonical, payload));
       }
       const extraTags = writeTags(opt, where);
-      const result = await query(args);
-      if (!cache.enabled) return result;
-      const invalidate = writeKeys(model, operation, args, result, extraTags);
-      if (!tx) await cache.invalidate(invalidate);
-      else if (scope.defer(`${tx.kind}:${tx.id}`, invalidate)) return result;
-      // Not started through this client's `$transaction`. A batch answers only after it ended, but
-      // maybe with a rollback: invalidating then costs misses, never stale data.
-      else if (tx.kind === 'batch') await cache.invalidate(invalidate);
-      else await late(invalidate);
+      if (!cache.enabled) return query(args);
+      const info = catalog.models.get(model);
+      let result: unknown;
+      let rows: WriteEvent['rows'];
+      if (opts.models[model]?.invalidates && info) {
+        ({ result, rows } = await runWithRows(info, operation, args, rowReader(model, tx), () => query(args)));
+      } else {
+        result = await query(args);
+      }
+      await deliver(writeKeys(model, operation, args, result, rows, extraTags), tx);
+      return result;
+    }
+
+    /** Raw statements may write anything in the service's schema: every model's keys are bumped once it returned. */
+    async function onRawWrite(params: QueryOptionsCbArgs): Promise<unknown> {
+      const result = await params.query(params.args);
+      if (cache.enabled && opts.rawWrites === 'invalidate-service') {
+        // A model with an `invalidates` rule may have had rows moved between tags nobody can name: flush everything.
+        await deliver(ruled.length > 0 ? [...planner.serviceKeys(), keys.epoch] : planner.serviceKeys(), transactionOf(params));
+      }
       return result;
     }
 
@@ -164,23 +228,29 @@ export function createCacheExtension(options: CacheExtensionOptions) {
       /** Interactive transactions run in a scope that holds their invalidations until commit. */
       $transaction(this: unknown, arg: unknown, txOptions?: unknown) {
         const nestedIn = transactionIdOfClient(this);
-        const deliver = (collected: readonly string[]) => cache.invalidate(collected);
+        const deliverAll = (collected: readonly string[]) => cache.invalidate(collected);
         if (typeof arg !== 'function') {
           if (nestedIn !== undefined) return parentTransaction.call(this, arg, txOptions);
-          return scope.run(() => parentTransaction.call(this, arg, txOptions), undefined, deliver);
+          return scope.run(() => parentTransaction.call(this, arg, txOptions), undefined, deliverAll);
         }
         const fn = arg as (tx: unknown) => Promise<unknown>;
         const start = (onStart: (id: string | undefined) => void) =>
           parentTransaction.call(
             this,
-            (tx: unknown) => {
+            async (tx: unknown) => {
               const id = transactionIdOfClient(tx);
               onStart(id === undefined ? undefined : `itx:${id}`);
-              return fn(tx);
+              const owned = id !== undefined && !txClients.has(id);
+              if (owned) txClients.set(id, tx);
+              try {
+                return await fn(tx);
+              } finally {
+                if (owned) txClients.delete(id);
+              }
             },
             txOptions,
           );
-        return scope.run(start, nestedIn === undefined ? undefined : `itx:${nestedIn}`, deliver);
+        return scope.run(start, nestedIn === undefined ? undefined : `itx:${nestedIn}`, deliverAll);
       },
     };
 
@@ -189,15 +259,73 @@ export function createCacheExtension(options: CacheExtensionOptions) {
       // `$transaction` is replaced at run time but typed as `{}` so the client keeps Prisma's own
       // (overloaded, generic) `$transaction` type.
       client: { $cache: handle, ...(transactionOverride as {}) },
-      // The reads run here, outside Prisma's query pipeline (see cached-read-methods.ts); the types
-      // (CachedModelMethods) add `cache` to every model method's arguments, writes included.
-      model: { $allModels: cachedReadMethods({ cache, readSpec, isClosed: options.isClosed }) as unknown as CachedModelMethods },
-      query: { $allModels: { $allOperations: onOperation } },
+      // Types only: `cache` on every model method's arguments. At run time the methods are
+      // Prisma's own, so every call goes through Prisma's pipeline (result extensions, query
+      // extensions before and after this one); the query component below reads and strips `cache`.
+      model: { $allModels: {} as unknown as CachedModelMethods },
+      query: {
+        $allModels: { $allOperations: onOperation },
+        $executeRaw: onRawWrite,
+        $executeRawUnsafe: onRawWrite,
+      },
     });
   });
   // The handle is also on the extension itself, so a client factory can reach it (to close it or
   // to export its stats) from code that runs before or outside the extended client.
   return Object.assign(extension, { cache: handle });
+}
+
+interface Placement {
+  readonly entryKey: string;
+  readonly leaseKey: string;
+  readonly genKeys: readonly string[];
+  readonly canonical: string;
+}
+
+/**
+ * Watches what happens below this extension for one read: the arguments that reach Prisma's engine
+ * (after every query extension applied after the cache) and the result it returned (before they
+ * see it). An entry is stored only if both are what the cache saw: a query extension applied after
+ * the cache that rewrites arguments or results (a tenant filter, a masking step) makes the read
+ * uncacheable instead of storing one caller's answer under another's key.
+ */
+interface Watch {
+  unchanged(canonical: string, payload: string): boolean;
+}
+
+function watchBelow(params: QueryParams): Watch {
+  const internal = (params as { __internalParams?: InternalParams }).__internalParams;
+  if (internal === undefined) return { unchanged: () => false };
+  let reached: string | undefined;
+  let returned: string | undefined;
+  const mapArgs = internal.argsMapper;
+  const unpack = internal.unpacker;
+  internal.argsMapper = (a: unknown) => {
+    reached = canonicalArgs(a);
+    return mapArgs ? mapArgs(a) : a;
+  };
+  internal.unpacker = (r: unknown) => {
+    const out = unpack ? unpack(r) : r;
+    try {
+      returned = encodeValue(out);
+    } catch {
+      returned = undefined;
+    }
+    return out;
+  };
+  return { unchanged: (canonical, payload) => reached === canonical && returned === payload };
+}
+
+interface InternalParams {
+  argsMapper?: (a: unknown) => unknown;
+  unpacker?: (r: unknown) => unknown;
+}
+
+const delegateNames = new Map<string, string>();
+function delegateName(model: string): string {
+  let name = delegateNames.get(model);
+  if (name === undefined) delegateNames.set(model, (name = model.charAt(0).toLowerCase() + model.slice(1)));
+  return name;
 }
 
 function openQueryCache(opts: ResolvedCacheOptions, keys: CacheKeys): QueryCache {
@@ -234,10 +362,3 @@ function lateInvalidation(cache: QueryCache, delayMs: number) {
   };
 }
 
-function rowsOf(operation: string, args: Record<string, unknown>, result: unknown): WriteEvent['rows'] {
-  const asRows = (v: unknown) => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]) as Record<string, unknown>[];
-  if (ROW_RESULTS.has(operation)) return asRows(result);
-  if (operation.endsWith('AndReturn')) return asRows(result);
-  if (operation === 'createMany') return asRows(args.data);
-  return undefined;
-}

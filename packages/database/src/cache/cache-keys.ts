@@ -1,7 +1,10 @@
 import { digest } from './canonical-args.ts';
 
 /**
- * Redis key names, all under one prefix. Entries carry the schema version, so a deploy with changed
+ * Redis key names, all under one prefix. A service's keys carry the identity of the database it
+ * reads (`<service>@<database>`, the database as a short hash), so two deployments sharing a Redis
+ * and a prefix (staging and production, a rehearsal on a restored copy) never read each other's
+ * entries; tags and the epoch stay shared, as services in different databases invalidate each other. Entries carry the schema version, so a deploy with changed
  * models never reads old shapes; generation keys do not, so a write from either side of a rolling
  * deploy invalidates both versions' entries. Tags are shared by all services: a write in one
  * service can invalidate a tagged read in another.
@@ -10,11 +13,12 @@ import { digest } from './canonical-args.ts';
  *   <prefix>epoch                            bumped only when undelivered invalidations overflowed (or an
  *                                            invalidation rule failed): every service's reads depend on it,
  *                                            as the lost keys may include tags that cross services
- *   <prefix><service>:g:<Model>              any write to the model (lists, counts, related reads)
- *   <prefix><service>:u:<Model>              writes whose rows are unknown (updateMany...): all unique reads
- *   <prefix><service>:r:<Model>:<key>=<v>    one row, by one of its unique keys
+ *   (<ns> below is <prefix><service>@<database hash>)
+ *   <ns>:g:<Model>              any write to the model (lists, counts, related reads)
+ *   <ns>:u:<Model>              writes whose rows are unknown (updateMany...): all unique reads
+ *   <ns>:r:<Model>:<key>=<v>    one row, by one of its unique keys
  *   <prefix>t:<tag>                          a declared tag
- *   <prefix><service>:<version>:e:<Model>:<op>:<args>     an entry (":lease" appended: its fill lease);
+ *   <ns>:<version>:e:<Model>:<op>:<args>     an entry (":lease" appended: its fill lease);
  *                                                        <args> is the canonical text, or # + its SHA-1 if long
  */
 export class CacheKeys {
@@ -22,10 +26,13 @@ export class CacheKeys {
   readonly epoch: string;
   readonly #prefix: string;
   readonly #service: string;
+  readonly #serviceAnyDatabase: string;
 
-  constructor(prefix: string, service: string) {
+  /** `database`: the database's identity (any text, e.g. host:port/name#schema); hashed into the namespace. */
+  constructor(prefix: string, service: string, database: string) {
     this.#prefix = prefix;
-    this.#service = `${prefix}${service}:`;
+    this.#serviceAnyDatabase = `${prefix}${service}@`;
+    this.#service = `${this.#serviceAnyDatabase}${digest(database).slice(0, 12)}:`;
     this.seq = `${prefix}seq`;
     this.epoch = `${prefix}epoch`;
   }
@@ -47,7 +54,12 @@ export class CacheKeys {
     return `${this.#prefix}t:${tag}`;
   }
 
-  /** Short argument texts are used as they are (readable in redis-cli, no hashing on the hot path); long ones are digested. */
+  /**
+   * `canonical` is the argument text (canonical-args.ts), optionally followed by `|` and the
+   * canonical text of the tags: an argument text is a complete value, so the split is unambiguous.
+   * Short texts are used as they are (readable in redis-cli, no hashing on the hot path); long
+   * ones are digested (`#` never starts an argument text, which begins with `{`).
+   */
   entry(version: string, model: string, operation: string, canonical: string): string {
     const args = canonical.length <= 160 ? canonical : `#${digest(canonical)}`;
     return `${this.#service}${version}:e:${model}:${operation}:${args}`;
@@ -57,8 +69,11 @@ export class CacheKeys {
     return `${entryKey}:lease`;
   }
 
-  /** Prefixes covering every generation key a read of this service can depend on (for Redis client tracking). */
+  /**
+   * Prefixes covering every generation key a read of this service can depend on, in any database
+   * (for Redis client tracking; the tier is set up before the extension meets its clients).
+   */
   generationPrefixes(): string[] {
-    return [`${this.#service}g:`, `${this.#service}u:`, `${this.#service}r:`, `${this.#prefix}t:`, this.epoch];
+    return [this.#serviceAnyDatabase, `${this.#prefix}t:`, this.epoch];
   }
 }

@@ -32,6 +32,12 @@ export interface CacheCounters {
   redisTimeouts: number;
   /** Results that could not be encoded (and were not cached). */
   encodeErrors: number;
+  /**
+   * Reads that asked for the cache and went to the database instead, because their dependencies or
+   * key could not be derived (an argument the planner does not understand), or were not stored
+   * because an extension below the cache changed their arguments or result.
+   */
+  uncacheable: number;
 }
 
 export interface CacheStats extends CacheCounters {
@@ -69,4 +75,5 @@ export const newCounters = (): CacheCounters => ({
   redisErrors: 0,
   redisTimeouts: 0,
   encodeErrors: 0,
+  uncacheable: 0,
 });

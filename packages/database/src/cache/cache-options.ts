@@ -2,6 +2,7 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import type { CacheStore } from './cache-store.ts';
 import type { WriteEvent } from './dependency-planner.ts';
 import type { RedisLike } from './redis-cache-store.ts';
+import { redactRedisError, redisUrlSecrets } from './redact-redis-error.ts';
 
 /** Per-query cache option on reads: `true` uses the model's defaults. */
 export type ReadCacheOption =
@@ -49,6 +50,20 @@ export interface CacheExtensionOptions {
   readonly schema?: string;
   /** Entry namespace; default: a hash of the schema, so a changed schema never reads old entries. */
   readonly schemaVersion?: string;
+  /**
+   * The identity of the database the client reads (any text; only a hash of it goes into key
+   * names). Default: host, port, database name and schema of the client's driver adapter (or of
+   * `pool`). Deployments sharing a Redis and prefix but not a database never read each other's
+   * entries; give every client of one database the same identity if they reach it by different
+   * addresses (a PgBouncer and a direct URL).
+   */
+  readonly database?: string;
+  /**
+   * `$executeRaw` / `$executeRawUnsafe` through the cached client: `'invalidate-service'`
+   * (default) bumps every model's keys of this service once the statement returned (after commit
+   * inside a transaction); `'ignore'` leaves invalidation to the caller (`$cache.invalidateModels`).
+   */
+  readonly rawWrites?: 'invalidate-service' | 'ignore';
   /** Prefix of every key; default `vh:cache:`. Services sharing a Redis share the prefix (tags are cross-service). */
   readonly keyPrefix?: string;
   /** Defaults for every model: ttl 60 s, swr 0. */
@@ -80,13 +95,10 @@ export interface CacheExtensionOptions {
    */
   readonly lateInvalidationMs?: number;
   /** The service's pg pool (anything with totalCount/idleCount/waitingCount): its counts appear in `stats().pool`. */
-  readonly pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
+  readonly pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number; readonly options?: unknown };
   /** Told about every Redis error or encoding failure (they are counted and never thrown). */
   readonly onError?: (error: Error) => void;
-  /**
-   * True once the client is closed. Checked before a cached read answers from Redis; a closed client's
-   * read goes to Prisma instead, whose pipeline refuses it (the lifecycle extension's CLIENT_CLOSED).
-   */
+  /** True once the client is closed: cached reads then go straight to the database (Prisma refuses them there). */
   readonly isClosed?: () => boolean;
 }
 
@@ -97,6 +109,8 @@ export interface ResolvedCacheOptions {
   readonly store: CacheStore | undefined;
   readonly schema: string | undefined;
   readonly schemaVersion: string | undefined;
+  readonly database: string | undefined;
+  readonly rawWrites: 'invalidate-service' | 'ignore';
   readonly keyPrefix: string;
   readonly ttlMs: number;
   readonly swrMs: number;
@@ -130,6 +144,8 @@ export function resolveCacheOptions(o: CacheExtensionOptions): ResolvedCacheOpti
     store: o.store,
     schema: o.schema,
     schemaVersion: o.schemaVersion,
+    database: o.database,
+    rawWrites: o.rawWrites ?? 'invalidate-service',
     keyPrefix: o.keyPrefix ?? 'vh:cache:',
     ttlMs: seconds(o.defaults?.ttl, 'defaults.ttl', 60, 0.001),
     swrMs: seconds(o.defaults?.swr, 'defaults.swr', 0),
@@ -143,9 +159,11 @@ export function resolveCacheOptions(o: CacheExtensionOptions): ResolvedCacheOpti
     maxPending: count(o.maxPendingInvalidations, 'maxPendingInvalidations', 10_000),
     lateInvalidationMs: millis(o.lateInvalidationMs, 'lateInvalidationMs', 6_000),
     local: localOptions(o.local, problems),
-    onError: o.onError,
+    onError: o.onError && safeOnError(o.onError, redisUrlSecrets(o.redisUrl)),
   };
   if (resolved.local !== undefined && (o.store !== undefined || o.redis !== undefined)) problems.push('local needs redisUrl (the tier opens its own tracking connection), not an injected redis or store');
+  if (o.database !== undefined && (typeof o.database !== 'string' || o.database.length === 0)) problems.push('database must be a non-empty string');
+  if (o.rawWrites !== undefined && o.rawWrites !== 'invalidate-service' && o.rawWrites !== 'ignore') problems.push(`rawWrites must be 'invalidate-service' or 'ignore', got ${JSON.stringify(o.rawWrites)}`);
   if (o.schemaVersion !== undefined && !/^[\w.-]{1,64}$/.test(o.schemaVersion)) problems.push('schemaVersion must be 1-64 characters of [A-Za-z0-9_.-]');
   if (o.redisUrl?.trim() && !/^rediss?:\/\//.test(o.redisUrl.trim())) problems.push('redisUrl must start with redis:// or rediss://');
   for (const [model, p] of Object.entries(resolved.models)) {
@@ -195,6 +213,11 @@ export function writeTags(opt: unknown, where: string): readonly string[] {
   const tags = tagList((opt as { tags?: unknown } | null)?.tags ?? [], `${where}: cache.tags`, problems);
   if (problems.length > 0) throw invalid(problems);
   return tags;
+}
+
+/** `onError` as given, but never handed a Redis password (see redactRedisError). */
+function safeOnError(onError: (error: Error) => void, secrets: readonly string[]): (error: Error) => void {
+  return (error) => onError(redactRedisError(error instanceof Error ? error : new Error(String(error)), secrets));
 }
 
 function localOptions(v: CacheExtensionOptions['local'], problems: string[]): ResolvedCacheOptions['local'] {

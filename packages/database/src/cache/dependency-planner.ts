@@ -1,5 +1,6 @@
 import { Decimal } from '@prisma/client/runtime/client';
 import type { CacheKeys } from './cache-keys.ts';
+import { readDependencies } from './read-dependencies.ts';
 import type { ModelInfo, SchemaCatalog, UniqueKey } from './schema-catalog.ts';
 
 /** A write as the per-model `invalidates` rule sees it. */
@@ -8,8 +9,11 @@ export interface WriteEvent {
   readonly operation: string;
   readonly args: Readonly<Record<string, unknown>>;
   /**
-   * The rows written, when known: the returned row of create/update/upsert/delete, the returned
-   * rows of *AndReturn, the `data` of createMany. Undefined for updateMany and deleteMany.
+   * The rows the write touched, every scalar column of each, as they were before the write and as
+   * they are after it (a row moved from machine A to B appears with both), whatever the write's
+   * own `select`/`omit`: read by the cache where the write's result does not give them (update,
+   * upsert, delete, updateMany, deleteMany). Creates give their result merged over their `data`.
+   * Given to models with an `invalidates` rule only.
    */
   readonly rows: readonly Readonly<Record<string, unknown>>[] | undefined;
 }
@@ -24,8 +28,8 @@ const UPDATES = new Set(['update', 'updateMany', 'updateManyAndReturn', 'upsert'
  *
  * Reads: findUnique/findUniqueOrThrow by a unique key depend on that row's key and on the model's
  * "rows unknown" key; every other read depends on the model's list key. Both also depend on the list
- * key of every model reached through a relation anywhere in the arguments (include, select, relation
- * filters), on their tags, and on the epoch (shared by all services).
+ * key of every model Prisma reads for them (readDependencies: include, select, `_count`, relation
+ * filters, ordering by relations), on their tags, and on the epoch (shared by all services).
  *
  * Writes bump the model's list key, and either the row keys of every unique key of the rows written
  * (when the write's pre- and post-images are both known from its `where` and its result) or the
@@ -41,21 +45,30 @@ export class DependencyPlanner {
     this.#keys = keys;
   }
 
-  readKeys(model: string, operation: string, args: Readonly<Record<string, unknown>>, tags: readonly string[]): string[] {
+  /**
+   * The generation keys a read depends on, or undefined when its dependencies cannot be derived
+   * (see readDependencies): such a read is not cached.
+   */
+  readKeys(model: string, operation: string, args: Readonly<Record<string, unknown>>, tags: readonly string[]): string[] | undefined {
     const info = this.#catalog.models.get(model);
+    if (!info) return undefined;
+    const related = readDependencies(this.#catalog, model, args);
+    if (related === undefined) return undefined;
     const keys = [this.#keys.epoch];
-    const selectors = info && UNIQUE_READS.has(operation) ? whereSelectors(info, args.where) : [];
+    const selectors = UNIQUE_READS.has(operation) ? whereSelectors(info, args.where) : [];
     if (selectors.length > 0) {
       keys.push(this.#keys.anyUnique(model), ...selectors.map((s) => this.#keys.row(model, s)));
     } else {
       keys.push(this.#keys.list(model));
     }
-    const related = new Set<string>();
-    if (info) this.#collectRelated(info, args, related);
-    related.delete(model);
     for (const m of [...related].sort()) keys.push(this.#keys.list(m));
     for (const t of [...new Set(tags)].sort()) keys.push(this.#keys.tag(t));
     return keys;
+  }
+
+  /** Every list and rows-unknown key of the service: what a write the cache cannot see into (raw SQL) bumps. */
+  serviceKeys(): string[] {
+    return [...this.#catalog.models.keys()].flatMap((m) => [this.#keys.list(m), this.#keys.anyUnique(m)]);
   }
 
   /** Keys to bump after `operation` on `model` succeeded with `result`; `tags` come from the caller and the model's rule. */

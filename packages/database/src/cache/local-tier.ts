@@ -33,6 +33,8 @@ interface LocalEntry {
   readonly payload: string;
   /** The entry's own freshness (wall clock, as Redis entries record it). */
   readonly freshUntil: number;
+  /** When the database read behind it started (wall clock): a read with a shorter ttl refuses older copies. */
+  readonly filledAt: number;
   /** The tier's ttl (monotonic clock: a wall-clock step cannot extend it). */
   readonly localUntil: number;
   /** The local version of each generation key of the read (same order) when the entry was stored. */
@@ -118,12 +120,14 @@ export class LocalTier {
     return this.#entries.size;
   }
 
-  /** The encoded value, if a valid copy is here. */
-  get(entryKey: string, genKeys: readonly string[]): string | undefined {
+  /** The encoded value, if a valid copy is here, read from the database less than `maxAgeMs` ago. */
+  get(entryKey: string, genKeys: readonly string[], maxAgeMs = Number.POSITIVE_INFINITY): string | undefined {
     if (!this.#current()) return undefined;
     const e = this.#entries.get(entryKey);
     if (e === undefined) return undefined;
-    let valid = performance.now() < e.localUntil && Date.now() < e.freshUntil;
+    const now = Date.now();
+    if (now - e.filledAt >= maxAgeMs) return undefined;
+    let valid = performance.now() < e.localUntil && now < e.freshUntil;
     for (let i = 0; valid && i < genKeys.length; i++) valid = this.#versions.get(genKeys[i] as string) === e.versions[i];
     if (!valid) {
       this.#entries.delete(entryKey);
@@ -154,12 +158,12 @@ export class LocalTier {
   }
 
   /** Keeps a copy of an entry Redis just confirmed, unless one of its keys changed since `stamp`. */
-  put(entryKey: string, genKeys: readonly string[], payload: string, freshUntil: number, stamp: LocalStamp | undefined): void {
+  put(entryKey: string, genKeys: readonly string[], payload: string, freshUntil: number, stamp: LocalStamp | undefined, filledAt = 0): void {
     if (stamp === undefined || stamp.clears !== this.#clears || this.#state !== 'on' || freshUntil <= Date.now()) return;
     for (let i = 0; i < genKeys.length; i++) if (this.#versions.get(genKeys[i] as string) !== stamp.versions[i]) return;
     this.#entries.delete(entryKey);
     if (this.#entries.size >= this.#o.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(entryKey, { payload, freshUntil, localUntil: performance.now() + this.#o.ttlMs, versions: stamp.versions });
+    this.#entries.set(entryKey, { payload, freshUntil, filledAt, localUntil: performance.now() + this.#o.ttlMs, versions: stamp.versions });
   }
 
   /** These generation keys changed: copies that depend on them are no longer served, lookups in flight not kept. */

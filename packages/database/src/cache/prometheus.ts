@@ -17,6 +17,7 @@ const COUNTERS: readonly (readonly [keyof CacheCounters, string, string])[] = [
   ['redisErrors', 'redis_errors_total', 'Failed Redis calls, timeouts included.'],
   ['redisTimeouts', 'redis_timeouts_total', 'Redis calls abandoned after the timeout.'],
   ['encodeErrors', 'encode_errors_total', 'Results that could not be encoded.'],
+  ['uncacheable', 'uncacheable_total', 'Reads that asked for the cache but had no derivable key or dependencies (read from the database).'],
 ];
 
 const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'off'] as const;

@@ -94,14 +94,17 @@ export class QueryCache {
     return this.#store !== undefined && this.#closed === undefined;
   }
 
-  /** Answers from the cache when a valid entry exists; otherwise runs `load` (once per key across callers) and stores its result. */
-  async read<T>(spec: ReadSpec, load: () => Promise<T>): Promise<T> {
+  /**
+   * Answers from the cache when a valid entry exists; otherwise runs `load` (once per key across
+   * callers) and stores its result, unless `storable` (given the encoded result) says no.
+   */
+  async read<T>(spec: ReadSpec, load: () => Promise<T>, storable?: (payload: string) => boolean): Promise<T> {
     const store = this.#store;
     if (!store || this.#closed) return load();
     if ((this.#pending.size > 0 || this.#replay) && !(await this.#deliverPending())) return this.#bypass(load);
     const local = spec.local === true ? this.#o.local : undefined;
     if (local !== undefined) {
-      const payload = local.get(spec.entryKey, spec.genKeys);
+      const payload = local.get(spec.entryKey, spec.genKeys, spec.ttlMs);
       if (payload !== undefined) {
         try {
           const value = decodeValue(payload);
@@ -119,11 +122,11 @@ export class QueryCache {
     const current = joinGens(found.value.gens);
     const entry = found.value.entry;
     if (entry !== null && current !== undefined) {
-      const value = this.#validEntry(entry, current, spec, load, local, stamp);
+      const value = this.#validEntry(entry, current, spec, load, local, stamp, storable);
       if (value !== NOT_DECODED) return value.value as T;
     }
     this.#counters.misses++;
-    return this.#loadShared(spec, load, found.value.gens);
+    return this.#loadShared(spec, load, found.value.gens, storable);
   }
 
   /** Bumps the keys now; if Redis does not take them they are kept and delivered before this process reads cached data again. */
@@ -141,6 +144,11 @@ export class QueryCache {
     }
     this.#pending.add(genKeys);
     this.#scheduleRetry();
+  }
+
+  /** Counted by the extension for a read that asked for the cache but has no derivable key or dependencies. */
+  countUncacheable(): void {
+    this.#counters.uncacheable++;
   }
 
   /** Counted by the extension when a transaction write had to be invalidated before and after its (unseen) commit. */
@@ -185,11 +193,22 @@ export class QueryCache {
     return this.#closed;
   }
 
-  #validEntry(entry: string, current: string, spec: ReadSpec, load: () => Promise<unknown>, local?: LocalTier, stamp?: LocalStamp): { value: unknown } | typeof NOT_DECODED {
+  #validEntry(
+    entry: string,
+    current: string,
+    spec: ReadSpec,
+    load: () => Promise<unknown>,
+    local: LocalTier | undefined,
+    stamp: LocalStamp | undefined,
+    storable: ((payload: string) => boolean) | undefined,
+  ): { value: unknown } | typeof NOT_DECODED {
     const a = entry.indexOf('|');
     const b = entry.indexOf('|', a + 1);
     if (a < 0 || b < 0 || entry.slice(0, a) !== current) return NOT_DECODED;
-    const freshUntil = Number(entry.slice(a + 1, b));
+    // Freshness is this read's own ttl from when the entry's database read started, whatever ttl
+    // the read that filled it asked for.
+    const filledAt = Number(entry.slice(a + 1, b));
+    const freshUntil = filledAt + spec.ttlMs;
     const now = Date.now();
     if (now >= freshUntil + spec.swrMs) return NOT_DECODED;
     let value: unknown;
@@ -201,15 +220,15 @@ export class QueryCache {
     }
     if (now < freshUntil) {
       this.#counters.hits++;
-      local?.put(spec.entryKey, spec.genKeys, entry.slice(b + 1), freshUntil, stamp);
+      local?.put(spec.entryKey, spec.genKeys, entry.slice(b + 1), freshUntil, stamp, filledAt);
     } else {
       this.#counters.staleServed++;
-      this.#refresh(spec, entry.slice(0, a), load);
+      this.#refresh(spec, entry.slice(0, a), load, storable);
     }
     return { value };
   }
 
-  #loadShared<T>(spec: ReadSpec, load: () => Promise<T>, seen: readonly (string | null)[]): Promise<T> {
+  #loadShared<T>(spec: ReadSpec, load: () => Promise<T>, seen: readonly (string | null)[], storable: ((payload: string) => boolean) | undefined): Promise<T> {
     // Only callers that saw the same generations share a read: one that started after a write's
     // invalidation saw the new values and so never joins a read that may predate that write.
     const signature = `${spec.entryKey}\n${seen.map((g) => g ?? '').join(',')}`;
@@ -218,35 +237,41 @@ export class QueryCache {
       this.#counters.coalescedWaits++;
       return flight.loaded.then(copyOf) as Promise<T>;
     }
-    const started = this.#startFlight(spec, load, true);
+    const started = this.#startFlight(spec, load, true, storable);
     this.#flights.set(signature, started);
     void started.done.finally(() => this.#flights.get(signature) === started && this.#flights.delete(signature));
     return started.loaded.then((l) => l.value as T);
   }
 
   /** A stale-while-revalidate refresh: only if it gets the lease, never waits, never joined. */
-  #refresh(spec: ReadSpec, gens: string, load: () => Promise<unknown>): void {
+  #refresh(spec: ReadSpec, gens: string, load: () => Promise<unknown>, storable: ((payload: string) => boolean) | undefined): void {
     const signature = `${spec.entryKey}\n${gens}\nrefresh`;
     if (this.#flights.has(signature)) return;
-    const flight = this.#startFlight(spec, load, false);
+    const flight = this.#startFlight(spec, load, false, storable);
     this.#flights.set(signature, flight);
     flight.loaded.catch((e: unknown) => this.#report(e));
     void flight.done.finally(() => this.#flights.delete(signature));
   }
 
-  #startFlight(spec: ReadSpec, load: () => Promise<unknown>, foreground: boolean): Flight {
+  #startFlight(spec: ReadSpec, load: () => Promise<unknown>, foreground: boolean, storable: ((payload: string) => boolean) | undefined): Flight {
     let settle!: (l: Loaded) => void;
     let fail!: (e: unknown) => void;
     const loaded = new Promise<Loaded>((res, rej) => {
       settle = res;
       fail = rej;
     });
-    const done = this.#runFlight(spec, load, foreground, settle).catch(fail);
+    const done = this.#runFlight(spec, load, foreground, settle, storable).catch(fail);
     this.#track(done);
     return { loaded, done };
   }
 
-  async #runFlight(spec: ReadSpec, load: () => Promise<unknown>, foreground: boolean, settle: (l: Loaded) => void): Promise<void> {
+  async #runFlight(
+    spec: ReadSpec,
+    load: () => Promise<unknown>,
+    foreground: boolean,
+    settle: (l: Loaded) => void,
+    storable: ((payload: string) => boolean) | undefined,
+  ): Promise<void> {
     const store = this.#store!;
     const token = randomBytes(9).toString('base64url');
     const { seqKey, leaseMs, genTtlMs } = this.#o;
@@ -267,10 +292,15 @@ export class QueryCache {
       }
     }
     this.#counters.loads++;
+    const filledAt = Date.now();
     const value = await load();
-    const payload = this.#encode(value);
+    let payload = this.#encode(value);
+    if (payload !== undefined && storable !== undefined && !storable(payload)) {
+      this.#counters.uncacheable++;
+      payload = undefined;
+    }
     settle({ value, payload });
-    if (payload !== undefined) await this.#fill(spec, payload, lease.value.gens, lease.value.acquired ? token : '');
+    if (payload !== undefined) await this.#fill(spec, payload, lease.value.gens, lease.value.acquired ? token : '', filledAt);
   }
 
   /** Another caller holds the lease: poll briefly for its entry, then give up and read the database. */
@@ -297,8 +327,9 @@ export class QueryCache {
     return undefined;
   }
 
-  async #fill(spec: ReadSpec, payload: string, gens: readonly string[], token: string): Promise<void> {
-    const value = `${gens.join(',')}|${Date.now() + spec.ttlMs}|${payload}`;
+  /** Stores the entry; `filledAt`: when its database read started (a read's freshness counts from there). */
+  async #fill(spec: ReadSpec, payload: string, gens: readonly string[], token: string, filledAt: number): Promise<void> {
+    const value = `${gens.join(',')}|${filledAt}|${payload}`;
     const ttlMs = spec.ttlMs + spec.swrMs;
     const stored = await this.#store!.call((s) =>
       s.fill({ entryKey: spec.entryKey, value, ttlMs, genKeys: spec.genKeys, expectedGens: gens, leaseKey: spec.leaseKey, token }),

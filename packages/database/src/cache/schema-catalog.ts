@@ -12,6 +12,8 @@ export interface ModelInfo {
   readonly scalars: ReadonlyMap<string, string>;
   /** Relation field name → the related model. */
   readonly relations: ReadonlyMap<string, string>;
+  /** Relation fields that are lists (`actions TaskAction[]`): what `_count: true` counts. */
+  readonly listRelations: ReadonlySet<string>;
   /** Relation field name → the scalar foreign-key fields it sets (only on the side that holds the key). */
   readonly relationKeys: ReadonlyMap<string, readonly string[]>;
   /** @id / @@id first, then @unique / @@unique, in schema order. */
@@ -33,6 +35,7 @@ interface RawModel {
   name: string;
   scalars: Map<string, string>;
   relations: Map<string, string>;
+  listRelations: Set<string>;
   relationKeys: Map<string, string[]>;
   references: { target: string; fields: string[] }[];
   uniqueKeys: UniqueKey[];
@@ -70,6 +73,7 @@ export function parseSchemaCatalog(schema: string): SchemaCatalog {
         name: raw.name,
         scalars: raw.scalars,
         relations: raw.relations,
+        listRelations: raw.listRelations,
         relationKeys: raw.relationKeys,
         uniqueKeys: Object.freeze(raw.uniqueKeys),
         dependents: Object.freeze([...(dependents.get(raw.name) ?? [])].sort()),
@@ -86,7 +90,7 @@ export function schemaVersionOf(schema: string): string {
 }
 
 function parseModel(name: string, body: string, modelNames: ReadonlySet<string>): RawModel {
-  const raw: RawModel = { name, scalars: new Map(), relations: new Map(), relationKeys: new Map(), references: [], uniqueKeys: [] };
+  const raw: RawModel = { name, scalars: new Map(), relations: new Map(), listRelations: new Set(), relationKeys: new Map(), references: [], uniqueKeys: [] };
   const singles: UniqueKey[] = [];
   let id: UniqueKey | undefined;
   const compounds: UniqueKey[] = [];
@@ -102,9 +106,10 @@ function parseModel(name: string, body: string, modelNames: ReadonlySet<string>)
     }
     const field = /^(\w+)\s+(\w+)(\[\])?(\?)?(.*)$/.exec(line);
     if (!field) continue;
-    const [, fieldName, type, , , attrs] = field as unknown as [string, string, string, string | undefined, string | undefined, string];
+    const [, fieldName, type, list, , attrs] = field as unknown as [string, string, string, string | undefined, string | undefined, string];
     if (modelNames.has(type)) {
       raw.relations.set(fieldName, type);
+      if (list) raw.listRelations.add(fieldName);
       const rel = /@relation\s*\(([^)]*)\)/.exec(attrs);
       const fields = rel ? listArg(rel[1] as string, 'fields') : undefined;
       const refs = rel ? listArg(rel[1] as string, 'references') : undefined;

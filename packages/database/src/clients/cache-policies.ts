@@ -22,8 +22,10 @@ export const CACHE_POLICIES: Readonly<Record<ServiceName, Readonly<Record<string
     StockMovement: { ttl: 30 },
     MachineInventory: {
       ttl: 30,
-      // A machine's inventory list (read with tags: [`machine:<id>:inventory`]) changes with any of its rows.
-      invalidates: ({ rows }) => rows?.map((r) => `machine:${String(r.machineId)}:inventory`) ?? ['machine-inventory'],
+      // A machine's inventory list (read with tags: [`machine:<id>:inventory`]) changes with any of its
+      // rows. `rows` holds every row written as it was before and after the write (a row moved from
+      // machine A to B names both), whatever the write selected; updateMany/deleteMany included.
+      invalidates: ({ rows }) => (rows ?? []).flatMap((r) => (typeof r.machineId === 'string' ? [`machine:${r.machineId}:inventory`] : [])),
     },
   },
   tasks: {

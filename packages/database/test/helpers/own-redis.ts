@@ -23,9 +23,11 @@ export class OwnRedis {
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
-  async start(): Promise<void> {
-    execFileSync('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', this.pidFile, '--dir', tmpdir()]);
-    const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
+  /** `password`: started with `--requirepass` (the `default` user's password); the probe uses it. */
+  async start(password?: string): Promise<void> {
+    const auth = password === undefined ? [] : ['--requirepass', password];
+    execFileSync('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', this.pidFile, '--dir', tmpdir(), ...auth]);
+    const probe = new Redis({ host: '127.0.0.1', port: this.port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
     probe.on('error', () => {});
     await vi.waitFor(() => probe.ping(), { timeout: 5_000, interval: 20 });
     probe.disconnect();
