@@ -23,8 +23,16 @@ export const EXIT = Object.freeze({
   COPY: 9,
   /** `verify` found source and targets different. */
   VERIFY: 10,
+  /** `split follow`: a followed source table changed shape (column added, renamed, dropped; table renamed); resumable after the fix. */
+  SCHEMA_CHANGED: 11,
+  /** `split cutover`/`rollback`: write transactions did not finish within the writers timeout; the fence stays. */
+  WRITERS_TIMEOUT: 12,
+  /** The replication slot was invalidated, dropped or replaced: changes were lost; start again after `split abort`. */
+  SLOT_LOST: 13,
+  /** A streamed change conflicts with a target row (unique key, foreign key, not null, check); resumable after the fix. */
+  APPLY_CONFLICT: 14,
   /** An expected wait ran out (writers did not stop, targets did not catch up, a slot stayed busy); nothing half-done. */
-  TIMEOUT: 11,
+  TIMEOUT: 15,
   /** Interrupted (Ctrl-C / SIGTERM) at a chunk boundary; resumable with `--resume`. */
   INTERRUPTED: 130,
 });
@@ -41,5 +49,9 @@ export const EXIT_CODE_HELP = `Exit codes:
   8    preflight refused (privileges, row-level security, target not migrated or not empty, bad rows)
   9    copy failed part-way (run again with --resume)
   10   verify found a difference between source and targets
-  11   a wait timed out (writers did not stop, catch-up, slot in use); the fence or state is as the message says
+  11   follow: a source table changed shape (the message names table, column and the fix; then resume)
+  12   cutover/rollback: writers did not finish within the timeout (the fence stays: retry or abort)
+  13   follow/cutover: the replication slot was lost (invalidated, dropped or recreated): abort, start again
+  14   follow: a change conflicts with a target row (the message names table and key; fix, then resume)
+  15   a wait timed out (writers did not stop, catch-up, slot in use); the fence or state is as the message says
   130  interrupted at a chunk boundary (run again with --resume)`;

@@ -1,10 +1,11 @@
 import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { connectTo, openSplitContext } from '../split/split-context.ts';
+import { connectTo, openSplitContext, withDatabase } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { dropFollowState, readFollowState } from './follow-state.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
+import { recordHandover } from './slot-handover.ts';
 import { closeWindow, reverseSlots, windowStates } from './rollback-window.ts';
 import { clearFence, loadFence, restoreWrites, type RevokedGrant } from './write-fence.ts';
 
@@ -29,6 +30,11 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
   try {
     // The slot first: an abandoned slot fills the source's disk, so it goes even if a target is down
     // (then run abort again to give back the grants recorded there).
+    // A running follower must end as "slot released": recorded in the targets it applies to
+    // before the slot goes (best effort: a target that is down does not keep the slot).
+    for (const t of ctx.targets) {
+      await withDatabase(ctx, t, async (c) => { if (await readFollowState(c, names.slot)) await recordHandover(c, names.slot, 'abort'); }).catch(() => {});
+    }
     const src = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
     let dropped: { slot: boolean; publication: boolean };
     const grants = new Map<string, RevokedGrant>();

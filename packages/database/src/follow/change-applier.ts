@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { wrapPgError } from '../errors/pg-errors.ts';
-import { connectTo } from '../split/split-context.ts';
+import type { VendhubError } from '../errors/vendhub-error.ts';
+import { applyError, holdConnection } from './apply-error.ts';
 import { readFollowState, writeFollowState, type FollowState } from './follow-state.ts';
 import { lsnAtLeast, lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
@@ -25,6 +25,11 @@ export interface SourceTransaction {
    * commit record (from the begin message).
    */
   readonly streamedFrom?: string;
+  /**
+   * Set when a change of this transaction has a table shape the plan does not know (a column
+   * added, renamed or dropped on the source, a table renamed): nothing of it may be applied.
+   */
+  readonly shapeError?: VendhubError;
 }
 
 /** The changes so far of a source transaction still open, sent ahead so that memory stays bounded. */
@@ -35,6 +40,7 @@ export interface PartialTransaction {
   /** The source transaction's commit time (from its begin message). */
   readonly commitTime: Date;
   readonly changes: readonly Change[];
+  readonly shapeError?: VendhubError;
 }
 
 export type StreamItem = SourceTransaction | PartialTransaction;
@@ -143,11 +149,7 @@ export class StreamedTransaction {
         skipped += chs.length;
         continue;
       }
-      try {
-        for (const ch of chs) await applyChange(t.c, ch);
-      } catch (e) {
-        throw wrapPgError(e, target.label, [...this.#ctx.secrets]);
-      }
+      await applyChanges(t.c, target, chs, this.#ctx.secrets);
       applied += chs.length;
     }
     return { changes: applied, skipped };
@@ -162,7 +164,7 @@ export class StreamedTransaction {
         if (!lsnAtLeast(t.appliedLsn, tx.commitEndLsn)) await writeFollowState(t.c, this.#slot, tx.commitEndLsn, tx.commitTime);
         await t.c.query('COMMIT');
       } catch (e) {
-        throw wrapPgError(e, target.label, [...this.#ctx.secrets]);
+        throw applyError(e, target.label, undefined, this.#ctx.secrets, t.c);
       }
       this.#open.delete(target);
       t.c.release();
@@ -182,7 +184,7 @@ export class StreamedTransaction {
   async #begin(target: ApplyDatabase): Promise<{ readonly c: pg.PoolClient; readonly appliedLsn: string; readonly skip: boolean }> {
     const open = this.#open.get(target);
     if (open) return open;
-    const c = await connectTo(target.pool, target.label, this.#ctx.secrets);
+    const c = await holdConnection(target.pool, target.label, this.#ctx.secrets);
     try {
       const state = await beginApply(c, target, this.#slot);
       // Positions are commit ends; past this commit record's start means this transaction is in.
@@ -192,15 +194,36 @@ export class StreamedTransaction {
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
       c.release(true);
-      throw wrapPgError(e, target.label, [...this.#ctx.secrets]);
+      throw applyError(e, target.label, undefined, this.#ctx.secrets, c);
     }
+  }
+}
+
+/**
+ * Records `lsn` as applied in the first database of `ctx`, for a position about to be acknowledged
+ * to the slot that no database recorded (transactions without mapped changes, an idle stream's
+ * server position): the slot then never confirms more than the databases hold, which is how a
+ * recreated slot is told apart (see slot-health.ts). Nothing before `lsn` is pending there.
+ */
+export async function recordPosition(ctx: ApplySide, slot: string, lsn: string): Promise<void> {
+  const target = ctx.targets[0];
+  if (!target) return;
+  const c = await holdConnection(target.pool, target.label, ctx.secrets);
+  let failed = false;
+  try {
+    await writeFollowState(c, slot, lsn, null);
+  } catch (e) {
+    failed = true;
+    throw applyError(e, target.label, undefined, ctx.secrets, c);
+  } finally {
+    c.release(failed);
   }
 }
 
 async function applyToTarget(
   ctx: ApplySide, target: ApplyDatabase, slot: string, list: readonly { tx: SourceTransaction; changes: Change[] }[], last: SourceTransaction,
 ): Promise<BatchResult> {
-  const c = await connectTo(target.pool, target.label, ctx.secrets);
+  const c = await holdConnection(target.pool, target.label, ctx.secrets);
   let failed = false;
   try {
     const state = await beginApply(c, target, slot);
@@ -211,7 +234,7 @@ async function applyToTarget(
         skipped += chs.length;
         continue;
       }
-      for (const ch of chs) await applyChange(c, ch);
+      await applyChanges(c, target, chs, ctx.secrets);
       changes += chs.length;
     }
     if (!lsnAtLeast(state.appliedLsn, last.commitEndLsn)) await writeFollowState(c, slot, last.commitEndLsn, last.commitTime);
@@ -220,7 +243,7 @@ async function applyToTarget(
   } catch (e) {
     failed = true;
     await c.query('ROLLBACK').catch(() => {});
-    throw wrapPgError(e, target.label, [...ctx.secrets]);
+    throw applyError(e, target.label, undefined, ctx.secrets, c);
   } finally {
     c.release(failed);
   }
@@ -235,11 +258,22 @@ async function beginApply(c: pg.ClientBase, target: ApplyDatabase, slot: string)
   return state;
 }
 
+/** Applies the changes to one database, naming the change that failed (table and key). */
+async function applyChanges(c: pg.ClientBase, target: ApplyDatabase, chs: readonly Change[], secrets: readonly string[]): Promise<void> {
+  for (const ch of chs) {
+    try {
+      await applyChange(c, ch);
+    } catch (e) {
+      throw applyError(e, target.label, ch, secrets, c);
+    }
+  }
+}
+
 async function applyChange(c: pg.ClientBase, ch: Change): Promise<void> {
   if (ch.op === 'upsert') {
-    // A changed key (identity sent as old/key): the old row goes, the new one is upserted.
-    if (ch.table.keyChanged(ch.old, ch.row)) await ch.table.delete(c, ch.old as SourceRow);
-    await ch.table.upsert(c, ch.row);
+    // A changed key (identity sent as old/key): an UPDATE of the key, found by the old one.
+    if (ch.old && ch.table.keyChanged(ch.old, ch.row)) await ch.table.updateKey(c, ch.old, ch.row);
+    else await ch.table.upsert(c, ch.row);
   } else if (ch.op === 'delete') {
     await ch.table.delete(c, ch.key);
   } else if (ch.tables.length) {

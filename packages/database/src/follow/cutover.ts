@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
@@ -8,14 +7,16 @@ import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
 import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
-import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
-import { ensureFollowState, markCutOver, readFollowState } from './follow-state.ts';
+import { followNames } from './follow-names.ts';
+import { markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
 import { followWithContext } from './follower.ts';
-import { changesAfter, dropSlotAndPublicationWith, releaseSlot, slotStatus } from './replication-slot.ts';
+import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
-import { recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
+import { restoreWrites, type RevokedGrant } from './write-fence.ts';
 import { phaseTimer } from './phase-timer.ts';
+import { switchover } from './switchover.ts';
+import { assertSlotIntact, type RecordedPosition } from './slot-health.ts';
 
 export interface CutoverOptions {
   readonly planFile?: PlanFile;
@@ -79,40 +80,27 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
   const fence = opts.fence ?? 'revoke';
   const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
   try {
+    // The slot first: a lost one refuses before the plan is loaded and long before any fence.
+    await withDatabase(ctx, ctx.source, (src) => checkFollowing(ctx, src, names.slot));
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
-      await checkFollowing(ctx, src, names.slot);
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();
-      let revoked: RevokedGrant[] = [];
-      let fencedAt: Date | undefined;
-      if (fence === 'revoke') {
-        revoked = await fenceByRevoke(ctx, src, names.slot, loaded.plan.tables);
-        fencedAt = (await src.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
-      }
-      if (!(await waitForWritersGone(src, opts.writersTimeoutMs ?? 15_000, fencedAt))) {
-        throw new VendhubError('TIMEOUT', 'write transactions on the source did not finish in time; the fence stays in place', {
-          hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split cutover` again; or `split abort` to reopen the source.',
-        });
-      }
-      phase('fence');
-      const lagAtFenceBytes = (await slotStatus(src, names.slot)).lagBytes;
-      await releaseSlot(src, names.slot);
-      const markerId = `${names.slot}:${randomBytes(6).toString('hex')}`;
-      const fenceLsn = (await src.query<{ lsn: string }>('SELECT pg_logical_emit_message(true, $1, $2)::text AS lsn', [FENCE_MESSAGE_PREFIX, markerId])).rows[0]?.lsn as string;
-      const catchUp = new AbortController();
-      const timer = setTimeout(() => catchUp.abort(), opts.catchUpTimeoutMs ?? 300_000);
-      const followed = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markerId, signal: catchUp.signal }, loaded).finally(() => clearTimeout(timer));
-      if (followed.reason !== 'fence') throw new VendhubError('TIMEOUT', `the targets did not reach the fence position ${fenceLsn} (${followed.reason}); the fence stays in place`, { hint: 'Run `split cutover` again, or `split abort`.' });
-      // Nothing may have been written after the fence: such a change would be lost by the cutover.
-      const late = await changesAfter(src, names, followed.appliedLsn);
-      if (late > 0) {
-        throw new VendhubError('VERIFY_MISMATCH', `${late} changes reached the mapped tables after the fence: some writer is still writing (a superuser, or writers not stopped)`, {
-          hint: `Stop every writer${fence === 'revoke' ? ' connected as a superuser' : ''}, then run \`split cutover\` again (nothing is lost: the slot keeps those changes); or \`split abort\`.`,
-        });
-      }
-      phase('catch-up');
+      const sw = await switchover(ctx, {
+        taker: 'cutover',
+        fenced: [{ db: ctx.sourceWriter, tables: loaded.plan.tables, fenceSlot: names.slot }],
+        recordIn: ctx.targets,
+        slots: [{ db: ctx.sourceWriter, names }],
+        catchUp: async (markers, signal) => {
+          const r = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markers.get(names.slot) as string, signal }, loaded);
+          return { reason: r.reason, changes: r.changes, appliedLsn: new Map([[names.slot, r.appliedLsn]]) };
+        },
+        again: 'run `split cutover` again, or `split abort` to reopen the source',
+      }, { fence, writersTimeoutMs: opts.writersTimeoutMs ?? 15_000, catchUpTimeoutMs: opts.catchUpTimeoutMs ?? 300_000, phase });
+      const { revoked, lagAtFenceBytes } = sw;
+      const fenceLsn = sw.markers[0]?.lsn as string;
+      const followed = { changes: sw.caughtUp.changes };
       let verify: VerifyResult | undefined;
       const sequencesSet: string[] = [];
       const verifyInside = opts.verify === undefined || opts.verify === true;
@@ -172,27 +160,17 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
   }
 }
 
+/** Every target follows the slot, and the slot is intact (not lost, not recreated): checked before anything is fenced. */
 async function checkFollowing(ctx: SplitContext, src: pg.ClientBase, slot: string): Promise<void> {
   const s = await slotStatus(src, slot);
-  if (!s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
+  const positions: RecordedPosition[] = [];
   for (const t of ctx.targets) {
     const st = await withDatabase(ctx, t, (c) => readFollowState(c, slot));
+    if (!st && !s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
     if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} does not follow slot ${slot}: the copy of \`split run --follow\` did not finish`, { hint: 'Run `split abort` and start again.' });
+    positions.push({ label: t.label, appliedLsn: st.appliedLsn });
   }
-}
-
-/** Revokes, records what was revoked in every target (for abort), then commits the revoke. */
-async function fenceByRevoke(ctx: SplitContext, src: pg.ClientBase, slot: string, tables: Parameters<typeof revokeWrites>[1]): Promise<RevokedGrant[]> {
-  await src.query('BEGIN');
-  try {
-    const revoked = await revokeWrites(src, tables);
-    for (const t of ctx.targets) await withDatabase(ctx, t, async (c) => { await ensureFollowState(c); await recordFence(c, slot, revoked); });
-    await src.query('COMMIT');
-    return revoked;
-  } catch (e) {
-    await src.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+  await assertSlotIntact(src, slot, ctx.source.label, positions);
 }
 
 export { restoreWrites };

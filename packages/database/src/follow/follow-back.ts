@@ -1,8 +1,8 @@
 import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { replicationConfig } from '../db/database-handle.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
+import { replicationConfig } from '../db/database-handle.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
 import type { ApplyDatabase, ApplySide } from './change-applier.ts';
 import { followNames } from './follow-names.ts';
@@ -74,8 +74,10 @@ export async function followBackWithContext(ctx: SplitContext, opts: FollowBackO
     if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${r.names.slot} on ${r.target.label} is in use by another process (${s.activePid})`, { hint: 'Stop the other `split follow-back` first; only one may stream from a slot.' });
     specs.push({
       from: { connection: replicationConfig(r.target.connection), pool: r.target.pool, label: r.target.label, names: r.names },
-      to, appliers: reverseAppliers(tables, r.target.services), targetOf: () => monolith, startAck: s.confirmedFlushLsn as string,
+      to, appliers: reverseAppliers(tables, r.target.services, loaded), targetOf: () => monolith,
       wording: {
+        startCommand: '`split cutover --rollback-window`',
+        schemaFix: 'Bring the monolith along (the same column in the monolith table) or keep the column out of the target, then run `vendhub-db split follow-back` again: it resumes exactly with the change that stopped it (<table>).',
         where: r.target.label,
         resumeHint: 'Fix the cause, then run `vendhub-db split follow-back` again: it resumes where the monolith stopped.',
         retainedAdvice: 'keep `split follow-back` running, or close the window (`split rollback` or `split end-rollback-window`), or that disk fills',

@@ -25,6 +25,8 @@ export async function ensureFollowState(c: pg.ClientBase): Promise<void> {
     await c.query(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_SCHEMA}.follow_fence (
       slot text NOT NULL, table_name text NOT NULL, grantee text NOT NULL, privilege text NOT NULL,
       grantable boolean NOT NULL, fenced_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (slot, table_name, grantee, privilege))`);
+    await c.query(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_SCHEMA}.follow_handover (
+      slot text PRIMARY KEY, taken_by text NOT NULL, seq bigint NOT NULL DEFAULT 1, taken_at timestamptz NOT NULL DEFAULT now())`);
   } finally {
     await c.query('SELECT pg_advisory_unlock(hashtext($1))', ['vendhub:split:ddl']);
   }

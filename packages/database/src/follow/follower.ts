@@ -1,20 +1,26 @@
 import type pg from 'pg';
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { replicationConfig } from '../db/database-handle.ts';
-import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
-import { applyBatch, isPartial, StreamedTransaction, type ApplyDatabase, type ApplySide, type SourceTransaction, type StreamItem } from './change-applier.ts';
-import { TransactionAssembler } from './transaction-assembler.ts';
-import { followNames, type FollowNames } from './follow-names.ts';
+import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import { holdConnection } from './apply-error.ts';
+import { ApplyStage } from './apply-stage.ts';
+import type { ApplyDatabase, ApplySide } from './change-applier.ts';
+import { ChangeReceiver, type StreamSource } from './change-receiver.ts';
+import { followNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
 import { readFollowState } from './follow-state.ts';
-import { bigIntToLsn, lsnToBigInt, maxLsn } from './lsn.ts';
+import { maxLsn } from './lsn.ts';
 import { slotStatus } from './replication-slot.ts';
+import { assertSlotIntact, type RecordedPosition } from './slot-health.ts';
+import { readHandover } from './slot-handover.ts';
 import { TableApplier } from './table-applier.ts';
+import { SOURCE_FIX, TransactionAssembler } from './transaction-assembler.ts';
+
+export type { StreamSource } from './change-receiver.ts';
 
 export interface FollowProgress {
   readonly appliedLsn: string;
@@ -72,51 +78,36 @@ export async function followSource(env: Env, opts: FollowOptions = {}): Promise<
   }
 }
 
-/** The follower on an open context (cutover runs it in-process). */
+/**
+ * The follower on an open context (cutover runs it in-process). The slot is checked first (lost,
+ * recreated, in use), before the plan is loaded: nothing is worth doing on a lost slot.
+ */
 export async function followWithContext(ctx: SplitContext, opts: FollowOptions, preloaded?: LoadedPlan): Promise<FollowResult> {
   const names = followNames(opts.slot);
+  const to: ApplySide = ctx;
+  await streamStart({ connection: ctx.source.connection.pool, pool: ctx.source.pool, label: ctx.source.label, names }, to, FORWARD_WORDING);
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
-  const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-  let startAck: string;
-  try {
-    if (!preloaded) await followPreflight(src, loaded);
-    const s = await slotStatus(src, names.slot);
-    if (!s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${names.slot}`, { hint: 'Start with `vendhub-db split run --follow`.' });
-    if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${names.slot} is in use by another follower (process ${s.activePid} on the source)`, { hint: 'Stop that follower first; only one may stream from a slot.' });
-    startAck = s.confirmedFlushLsn as string;
-  } catch (e) {
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  } finally {
-    src.release();
-  }
-  for (const t of ctx.targets) {
-    const c = await connectTo(t.pool, t.label, ctx.secrets);
+  if (!preloaded) {
+    const src = await holdConnection(ctx.source.pool, ctx.source.label, ctx.secrets);
     try {
-      const st = await readFollowState(c, names.slot);
-      if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${names.slot}: it was not copied by \`split run --follow\``);
+      await followPreflight(src, loaded);
+    } catch (e) {
+      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
     } finally {
-      c.release();
+      src.release();
     }
   }
   const appliers = new Map<string, TableApplier>();
   const targetOf = new Map<TableApplier, TargetDatabase>();
   for (const m of loaded.plan.tables) {
-    const a = new TableApplier(m, loaded.targetTables.get(m.service)?.get(m.targetTable)?.primaryKey ?? []);
+    const target = loaded.targetTables.get(m.service)?.get(m.targetTable);
+    const shape = loaded.sourceTables.get(m.sourceTable)?.columns.map((c) => c.name);
+    const a = new TableApplier(m, target?.primaryKey ?? [], shape);
     appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
     targetOf.set(a, ctx.targetFor(m.service));
   }
   const from: StreamSource = { connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names };
-  return stream({ from, to: ctx, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, startAck, wording: FORWARD_WORDING }, opts);
-}
-
-/** Where a change stream comes from: the database that holds the slot and the publication. */
-export interface StreamSource {
-  /** Connection settings for the replication connection (a direct one: not through PgBouncer). */
-  readonly connection: Readonly<pg.PoolConfig>;
-  /** For status queries on that database. */
-  readonly pool: pg.Pool;
-  readonly label: string;
-  readonly names: FollowNames;
+  return stream({ from, to, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, wording: FORWARD_WORDING }, opts);
 }
 
 /** What a stream's messages tell the operator. */
@@ -127,12 +118,18 @@ export interface StreamWording {
   readonly resumeHint: string;
   /** What to do about a slot that retains too much WAL. */
   readonly retainedAdvice: string;
+  /** What to do about a streamed table that changed shape (see TransactionAssembler). */
+  readonly schemaFix?: string;
+  /** The command that starts this stream (for "no follow state" messages). */
+  readonly startCommand?: string;
 }
 
 const FORWARD_WORDING: StreamWording = {
   where: 'the source',
   resumeHint: 'Fix the cause, then run `vendhub-db split follow` again: it resumes where each target stopped.',
   retainedAdvice: 'cut over soon or abort, or the source disk fills',
+  schemaFix: SOURCE_FIX,
+  startCommand: '`split run --follow`',
 };
 
 /** One change stream: from a slot, through the appliers (keyed by the streamed "schema.table"), into `to`. */
@@ -141,184 +138,176 @@ export interface StreamSpec {
   readonly to: ApplySide;
   readonly appliers: ReadonlyMap<string, TableApplier>;
   readonly targetOf: (a: TableApplier) => ApplyDatabase;
-  /** The slot's confirmed position when the stream starts. */
-  readonly startAck: string;
   readonly wording: StreamWording;
 }
 
 export type StreamOptions = Omit<FollowOptions, 'planFile' | 'slot'>;
 
-/**
- * Streams one slot and applies whole transactions in commit order, in batches, acknowledging to
- * the slot only what every database of `to` committed; ends on the signal, on `stopAtMarker`
- * applied, or when another process takes the slot.
- */
-/** A transaction received in one piece (not the end of one applied while it arrived). */
-const isWhole = (i: StreamItem): boolean => !isPartial(i) && !i.streamedFrom;
+/** Where a stream starts: the slot checked against the databases' positions, and their handover records. */
+interface StreamStart {
+  readonly startAck: string;
+  readonly recordedLsn: string;
+  readonly positions: readonly RecordedPosition[];
+  /** Per database of `to`: the handover record's sequence when the stream started (0: none). */
+  readonly handovers: ReadonlyMap<ApplyDatabase, number>;
+}
 
-export function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowResult> {
-  const { from, to, appliers, targetOf, startAck, wording } = spec;
-  const names = from.names;
+/**
+ * Reads every database's position and handover record, then checks the slot against them before
+ * anything else: lost or recreated (SLOT_LOST), missing, in use by another reader (PREFLIGHT).
+ */
+async function streamStart(from: StreamSource, to: ApplySide, wording: StreamWording): Promise<StreamStart> {
+  const slot = from.names.slot;
+  const positions: RecordedPosition[] = [];
+  const handovers = new Map<ApplyDatabase, number>();
+  for (const t of to.targets) {
+    const c = await holdConnection(t.pool, t.label, to.secrets);
+    try {
+      const st = await readFollowState(c, slot);
+      if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${slot}: it was not copied by ${wording.startCommand ?? 'the command that starts this stream'}`);
+      if (st.status === 'cut-over') throw new VendhubError('PREFLIGHT_FAILED', `${t.label} was already switched over from slot ${slot}: nothing to follow`);
+      positions.push({ label: t.label, appliedLsn: st.appliedLsn });
+      handovers.set(t, (await readHandover(c, slot))?.seq ?? 0);
+    } catch (e) {
+      throw wrapPgError(e, t.label, [...to.secrets]);
+    } finally {
+      c.release();
+    }
+  }
+  const src = await holdConnection(from.pool, from.label, to.secrets);
+  try {
+    const s = await assertSlotIntact(src, slot, from.label, positions);
+    if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${slot} is in use by another process (${s.activePid} on ${from.label})`, { hint: 'Stop that follower first; only one may stream from a slot.' });
+    const recordedLsn = positions.reduce((m, p) => maxLsn(m, p.appliedLsn), '0/0');
+    return { startAck: s.confirmedFlushLsn as string, recordedLsn, positions, handovers };
+  } catch (e) {
+    throw wrapPgError(e, from.label, [...to.secrets]);
+  } finally {
+    src.release();
+  }
+}
+
+/**
+ * Streams one slot through three stages, receive (ChangeReceiver) → assemble
+ * (TransactionAssembler) → apply (ApplyStage): whole transactions in commit order, in batches,
+ * acknowledged to the slot only once every database of `to` committed them. Ends on the signal,
+ * on `stopAtMarker` applied, when a cutover/abort/rollback took the slot (they record that before
+ * taking it: "slot-released"), or with an error: a dropped connection (CONNECTION_FAILED, exit 4),
+ * a lost slot, a changed table shape, an apply conflict.
+ */
+export async function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowResult> {
+  const { from, to, appliers, targetOf, wording } = spec;
   const started = performance.now();
+  const start = await streamStart(from, to, wording);
   const batchChanges = opts.batchChanges ?? 5_000;
-  const maxQueued = opts.maxQueuedChanges ?? 50_000;
-  const service = new LogicalReplicationService(from.connection as pg.ClientConfig, { acknowledge: { auto: false, timeoutSeconds: 0 } });
-  const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [names.publication], messages: true });
-  // The socket under the library, paused while too much is queued (the library offers no public handle).
-  // The library reports `lsn + 1` as flushed (it takes the LSN for a last byte); ours are end
-  // positions already. Without the -1 the slot would confirm one byte past a commit, and a
-  // transaction whose commit record starts exactly there would be skipped after a restart.
-  const ack = (lsn: string, ping = false) => service.acknowledge(bigIntToLsn(lsnToBigInt(lsn) - 1n), ping);
-  const socket = () => (service as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
-  const queue: StreamItem[] = [];
-  /** A large source transaction being applied while it arrives (see StreamedTransaction). */
-  let open: StreamedTransaction | undefined;
-  let peakQueued = 0;
-  let queued = 0;
-  let paused = false;
-  let ackLsn = startAck;
-  let appliedLsn = startAck;
-  let flushing: Promise<void> | null = null;
-  let stats = { transactions: 0, changes: 0, skipped: 0 };
-  let finished = false;
-  let lastCommit: Date | undefined;
 
   return new Promise<FollowResult>((resolve, reject) => {
     const timers: NodeJS.Timeout[] = [];
+    let finished = false;
     const finish = async (reason: FollowResult['reason'] | Error) => {
       if (finished) return;
       finished = true;
       for (const t of timers) clearInterval(t);
       opts.signal?.removeEventListener('abort', onAbort);
-      // An error comes from the flush itself (or a dead stream): waiting for the flush would wait on itself.
-      if (flushing && !(reason instanceof Error)) await flushing.catch(() => {});
-      // A large transaction cut off before its commit: the databases drop what they applied of it.
-      await open?.rollback();
-      await service.destroy().catch(() => {});
+      // An error comes from the apply stage itself (or a dead stream): waiting for it would wait on itself.
+      await stage.stop(!(reason instanceof Error));
+      await receiver.close();
       if (reason instanceof Error) reject(reason);
-      else resolve({ reason, appliedLsn, ...stats, peakQueuedChanges: peakQueued, durationMs: Math.round(performance.now() - started) });
+      else resolve({ reason, appliedLsn: stage.appliedLsn, ...stage.stats, peakQueuedChanges: stage.peakQueued, durationMs: Math.round(performance.now() - started) });
     };
     const onAbort = () => void finish('interrupted');
+
+    const assembler = new TransactionAssembler(appliers, batchChanges, wording.schemaFix);
+    const stage: ApplyStage = new ApplyStage({
+      to, slot: from.names.slot, targetOf, batchChanges, maxQueuedChanges: opts.maxQueuedChanges ?? 50_000,
+      startAck: start.startAck, recordedLsn: start.recordedLsn, resumeHint: wording.resumeHint,
+      ...(opts.stopAtMarker ? { stopAtMarker: opts.stopAtMarker } : {}),
+    }, {
+      backpressure: (paused) => receiver.pause(paused),
+      acknowledge: (lsn) => receiver.acknowledge(lsn),
+      done: (reason) => void finish(reason),
+    });
+    const receiver: ChangeReceiver = new ChangeReceiver(from, {
+      message: (msg) => {
+        const tx = assembler.push(msg);
+        if (tx) stage.push(tx);
+      },
+      heartbeat: (lsn, shouldRespond) => {
+        // Nothing received is pending: the slot may move up to the server's position (frees WAL),
+        // once a database recorded it.
+        const advanced = assembler.inTransaction ? Promise.resolve() : stage.advanceIdle(lsn).catch(() => {});
+        if (shouldRespond) void advanced.then(() => receiver.acknowledge(stage.ackLsn)).catch(() => {});
+      },
+      end: (e) => void streamEnded(spec, start, e).then((r) => finish(r), (err: Error) => finish(err)),
+    });
+
     if (opts.signal?.aborted) return void finish('interrupted');
     opts.signal?.addEventListener('abort', onAbort);
-
-    const applied = (n: number) => {
-      queued -= n;
-      if (paused && queued < maxQueued / 2) {
-        paused = false;
-        socket()?.resume();
-      }
-    };
-    const committed = async (batch: readonly SourceTransaction[], r: { changes: number; skipped: number }) => {
-      const last = batch[batch.length - 1] as SourceTransaction;
-      appliedLsn = maxLsn(appliedLsn, last.commitEndLsn);
-      if (last.changes.length || last.streamedFrom) lastCommit = last.commitTime;
-      ackLsn = maxLsn(ackLsn, last.commitEndLsn);
-      stats = { transactions: stats.transactions + batch.length, changes: stats.changes + r.changes, skipped: stats.skipped + r.skipped };
-      await ack(ackLsn);
-    };
-    const flush = async () => {
-      while (queue.length && !finished) {
-        const head = queue[0] as StreamItem;
-        if (!isWhole(head)) {
-          // A large transaction: its pieces go to the databases as they come, committed with the last.
-          open ??= new StreamedTransaction(to, names.slot, isPartial(head) ? head.commitLsn : (head.streamedFrom as string), targetOf);
-          if (isPartial(head)) {
-            const r = await open.apply(head.changes);
-            queue.shift();
-            stats = { ...stats, changes: stats.changes + r.changes, skipped: stats.skipped + r.skipped };
-            applied(head.changes.length);
-            continue;
-          }
-          const r = await open.commit(head);
-          open = undefined;
-          queue.shift();
-          applied(head.changes.length);
-          await committed([head], r);
-          if (opts.stopAtMarker && head.markers?.includes(opts.stopAtMarker)) return void finish('fence');
-          continue;
-        }
-        let n = 0;
-        let take = 0;
-        while (take < queue.length && isWhole(queue[take] as StreamItem) && (take === 0 || n + (queue[take] as SourceTransaction).changes.length <= batchChanges)) n += (queue[take++] as SourceTransaction).changes.length;
-        const batch = queue.slice(0, take) as SourceTransaction[];
-        const r = await applyBatch(to, names.slot, batch, targetOf);
-        queue.splice(0, take);
-        applied(n);
-        await committed(batch, r);
-        if (opts.stopAtMarker && batch.some((t) => t.markers?.includes(opts.stopAtMarker as string))) return void finish('fence');
-      }
-    };
-    const kick = () => {
-      if (flushing || finished) return;
-      flushing = flush()
-        .catch((e) => finish(e instanceof VendhubError ? new VendhubError('COPY_FAILED', `applying changes failed: ${e.message}`, { cause: e, hint: wording.resumeHint }) : e))
-        .finally(() => {
-          flushing = null;
-          if (queue.length) kick();
-        });
-    };
-    const enqueue = (tx: StreamItem) => {
-      queue.push(tx);
-      queued += tx.changes.length;
-      peakQueued = Math.max(peakQueued, queued);
-      if (!paused && queued >= maxQueued) {
-        paused = true;
-        socket()?.pause();
-      }
-      kick();
-    };
-
-    // A transaction larger than a batch is applied in batch-sized pieces while it arrives.
-    const assembler = new TransactionAssembler(appliers, batchChanges);
-    service.on('data', (_lsn: string, msg: Pgoutput.Message) => {
-      const tx = assembler.push(msg);
-      if (tx) enqueue(tx);
-    });
-    service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
-      // Nothing received is pending: the slot may move up to the server's position (frees WAL).
-      if (!assembler.inTransaction && queue.length === 0 && !flushing) ackLsn = maxLsn(ackLsn, lsn);
-      if (shouldRespond) void ack(ackLsn);
-    });
-    service.on('error', (e: Error) => void onStreamEnd(e));
-    const onStreamEnd = async (e?: Error) => {
-      if (finished) return;
-      // Terminated by cutover, abort, rollback or end-rollback-window (they stop the slot's reader before taking it): not a failure.
-      const c = await connectTo(from.pool, from.label, to.secrets).catch(() => undefined);
-      const s = c ? await slotStatus(c, names.slot).catch(() => undefined) : undefined;
-      c?.release();
-      if (s && (!s.exists || (s.activePid !== null))) return void finish('slot-released');
-      if (s && /terminat/i.test(String(e?.message))) return void finish('slot-released');
-      await finish(wrapPgError(e ?? new Error('the replication stream ended'), from.label, [...to.secrets]));
-    };
-
-    let last = { at: performance.now(), changes: 0 };
     timers.push(setInterval(() => {
-      void ack(ackLsn, true).catch(() => {});
-      if (!opts.onProgress) return;
-      void (async () => {
-        const c = await connectTo(from.pool, from.label, to.secrets).catch(() => undefined);
-        if (!c) return;
-        try {
-          const s = await slotStatus(c, names.slot);
-          const now = performance.now();
-          // Seconds behind: the oldest received, unapplied commit; with nothing received but the
-          // server still far ahead, the age of the last applied commit.
-          const oldest = queue[0]?.commitTime ?? (s.lagBytes > 1024 * 1024 ? lastCommit : undefined);
-          const maxRetained = opts.maxRetainedWalBytes ?? 1024 ** 3;
-          opts.onProgress?.({
-            appliedLsn, transactions: stats.transactions, changes: stats.changes, queuedChanges: queued,
-            changesPerSecond: Math.round(((stats.changes - last.changes) / (now - last.at)) * 1000),
-            lagBytes: s.lagBytes, lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0, retainedWalBytes: s.retainedBytes,
-            ...(s.retainedBytes > maxRetained ? { warning: `the slot ${names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on ${wording.where} (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): ${wording.retainedAdvice}` } : {}),
-          });
-          last = { at: now, changes: stats.changes };
-        } finally {
-          c.release();
-        }
-      })().catch(() => {});
+      void receiver.acknowledge(stage.ackLsn, true).catch(() => {});
+      if (opts.onProgress) void reportProgress(spec, stage, opts).catch(() => {});
     }, opts.progressIntervalMs ?? 2_000));
-
-    service.subscribe(plugin, names.slot).then(() => onStreamEnd(), (e: Error) => onStreamEnd(e));
+    receiver.start();
   });
 }
+
+/**
+ * Why the replication stream ended, decided from what the tools wrote, never from the error's
+ * text: a handover record newer than at the start (cutover, abort, rollback, end-rollback-window
+ * took the slot) is "slot-released"; a slot gone or invalidated is SLOT_LOST; anything else is a
+ * lost connection (CONNECTION_FAILED, exit 4), resumable by running the follower again.
+ */
+async function streamEnded(spec: StreamSpec, start: StreamStart, e?: Error): Promise<FollowResult['reason']> {
+  const { from, to, wording } = spec;
+  for (const t of to.targets) {
+    const seq = await (async () => {
+      const c = await holdConnection(t.pool, t.label, to.secrets);
+      try {
+        return (await readHandover(c, from.names.slot))?.seq ?? 0;
+      } finally {
+        c.release();
+      }
+    })().catch(() => undefined);
+    if (seq !== undefined && seq !== start.handovers.get(t)) return 'slot-released';
+  }
+  const src = await holdConnection(from.pool, from.label, to.secrets).catch(() => undefined);
+  if (src) {
+    try {
+      // Gone or invalidated only: the slot confirmed more than at the start, by design.
+      await assertSlotIntact(src, from.names.slot, from.label, []);
+    } catch (err) {
+      if (err instanceof VendhubError && err.code === 'SLOT_LOST') throw err;
+    } finally {
+      src.release();
+    }
+  }
+  const why = e ? wrapPgError(e, from.label, [...to.secrets]).message : `${from.label}: the server ended the stream`;
+  throw new VendhubError('CONNECTION_FAILED', `the replication stream from slot ${from.names.slot} ended: ${why}`, {
+    cause: e, details: { slot: from.names.slot, where: from.label }, hint: `Nothing is lost (the slot keeps every change not applied). ${wording.resumeHint}`,
+  });
+}
+
+async function reportProgress(spec: StreamSpec, stage: ApplyStage, opts: StreamOptions): Promise<void> {
+  const { from, to, wording } = spec;
+  const c = await holdConnection(from.pool, from.label, to.secrets);
+  try {
+    const s = await slotStatus(c, from.names.slot);
+    const now = performance.now();
+    const last = lastReport.get(stage) ?? { at: now, changes: 0 };
+    // Seconds behind: the oldest received, unapplied commit; with nothing received but the
+    // server still far ahead, the age of the last applied commit.
+    const oldest = stage.oldestCommitTime ?? (s.lagBytes > 1024 * 1024 ? stage.lastCommit : undefined);
+    const maxRetained = opts.maxRetainedWalBytes ?? 1024 ** 3;
+    opts.onProgress?.({
+      appliedLsn: stage.appliedLsn, transactions: stage.stats.transactions, changes: stage.stats.changes, queuedChanges: stage.queuedChanges,
+      changesPerSecond: now > last.at ? Math.round(((stage.stats.changes - last.changes) / (now - last.at)) * 1000) : 0,
+      lagBytes: s.lagBytes, lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0, retainedWalBytes: s.retainedBytes,
+      ...(s.retainedBytes > maxRetained ? { warning: `the slot ${from.names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on ${wording.where} (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): ${wording.retainedAdvice}` } : {}),
+    });
+    lastReport.set(stage, { at: now, changes: stage.stats.changes });
+  } finally {
+    c.release();
+  }
+}
+
+const lastReport = new WeakMap<ApplyStage, { at: number; changes: number }>();

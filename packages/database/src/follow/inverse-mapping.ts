@@ -72,11 +72,13 @@ export function reverseTables(loaded: LoadedPlan): ReverseTable[] {
 }
 
 /** The appliers of the tables of some services, keyed by the streamed target "schema.table". */
-export function reverseAppliers(tables: readonly ReverseTable[], services: readonly string[]): Map<string, TableApplier> {
+export function reverseAppliers(tables: readonly ReverseTable[], services: readonly string[], loaded?: LoadedPlan): Map<string, TableApplier> {
   const out = new Map<string, TableApplier>();
   for (const t of tables) {
     if (!services.includes(t.mapping.service)) continue;
-    out.set(`${t.mapping.sourceSchema}.${t.mapping.sourceTable}`, new TableApplier(t.mapping, t.monolithKey));
+    // The streamed (target) table's columns as planned: a Relation message with others is a changed shape.
+    const shape = loaded?.targetTables.get(t.mapping.service)?.get(t.mapping.sourceTable)?.columns.map((c) => c.name);
+    out.set(`${t.mapping.sourceSchema}.${t.mapping.sourceTable}`, new TableApplier(t.mapping, t.monolithKey, shape));
   }
   return out;
 }

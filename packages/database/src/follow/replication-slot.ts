@@ -70,11 +70,13 @@ export interface SlotStatus {
   /** pg_current_wal_lsn() - restart_lsn: WAL the source keeps for this slot. */
   readonly retainedBytes: number;
   readonly currentLsn: string;
+  /** pg_replication_slots.wal_status: reserved, extended, unreserved, or lost (invalidated: the WAL it needs is gone). */
+  readonly walStatus: string | null;
 }
 
 export async function slotStatus(c: pg.ClientBase, slot: string): Promise<SlotStatus> {
-  const r = await c.query<{ active_pid: number | null; confirmed: string | null; lag: string | null; retained: string | null; cur: string }>(
-    `SELECT s.active_pid, s.confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS cur,
+  const r = await c.query<{ active_pid: number | null; confirmed: string | null; lag: string | null; retained: string | null; cur: string; wal_status: string | null }>(
+    `SELECT s.active_pid, s.confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS cur, s.wal_status,
             greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn))::bigint::text AS lag,
             pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint::text AS retained
        FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = $1`, [slot]);
@@ -86,6 +88,7 @@ export async function slotStatus(c: pg.ClientBase, slot: string): Promise<SlotSt
     lagBytes: Number(row?.lag ?? 0),
     retainedBytes: Number(row?.retained ?? 0),
     currentLsn: row?.cur ?? '0/0',
+    walStatus: row?.wal_status ?? null,
   };
 }
 

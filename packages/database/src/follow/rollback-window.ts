@@ -8,6 +8,7 @@ import { followNames, reverseNames, type FollowNames } from './follow-names.ts';
 import { dropFollowState, ensureFollowState, initFollowState, readFollowState, type FollowState } from './follow-state.ts';
 import { reverseProblems } from './inverse-mapping.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
+import { recordHandover } from './slot-handover.ts';
 import { clearFence, loadFence, recordFence, restoreWrites, type RevokedGrant } from './write-fence.ts';
 
 /** One target database's end of the rollback window: its slot and publication (on the target). */
@@ -182,6 +183,8 @@ export interface ClosedSlot {
 export async function closeWindow(ctx: SplitContext, src: pg.ClientBase, slot: string): Promise<ClosedSlot[]> {
   const out: ClosedSlot[] = [];
   for (const r of reverseSlots(ctx, slot)) {
+    // A running `follow-back` stream ends as "slot released" (recorded where it applies), not as a failure.
+    if (await readFollowState(src, r.names.slot)) await recordHandover(src, r.names.slot, 'end-rollback-window');
     const dropped = await withDatabase(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
     const grants = await loadFence(src, r.names.slot);
     await withDatabase(ctx, r.target, (c) => restoreInTransaction(c, grants));

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
@@ -9,14 +8,16 @@ import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
 import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
-import { followBackWithContext, type FollowBackResult } from './follow-back.ts';
-import { FENCE_MESSAGE_PREFIX, followNames } from './follow-names.ts';
+import { followBackWithContext } from './follow-back.ts';
+import { followNames } from './follow-names.ts';
 import { markCutOver } from './follow-state.ts';
-import { reverseTables, type ReverseTable } from './inverse-mapping.ts';
-import { changesAfter, dropSlotAndPublicationWith, releaseSlot } from './replication-slot.ts';
-import { assertWindowOpen, reverseSlots, type ReverseSlot } from './rollback-window.ts';
-import { clearFence, loadFence, recordFence, restoreWrites, revokeWrites, waitForWritersGone, type RevokedGrant } from './write-fence.ts';
+import { reverseTables } from './inverse-mapping.ts';
+import { dropSlotAndPublicationWith } from './replication-slot.ts';
+import { assertWindowOpen, reverseSlots, windowStates, type ReverseSlot } from './rollback-window.ts';
+import { assertSlotIntact } from './slot-health.ts';
+import { clearFence, loadFence, restoreWrites, type RevokedGrant } from './write-fence.ts';
 import { phaseTimer } from './phase-timer.ts';
+import { switchover } from './switchover.ts';
 
 export interface RollbackOptions {
   readonly planFile?: PlanFile;
@@ -77,14 +78,28 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
     const slots = reverseSlots(ctx, names.slot);
     await assertWindowOpen(ctx, slots, names.slot);
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
+      // Every reverse slot intact (not lost, not recreated) before anything is fenced.
+      const states = await windowStates(src, slots);
+      for (const r of slots) {
+        const st = states.get(r.names.slot);
+        await withDatabase(ctx, r.target, (c) => assertSlotIntact(c, r.names.slot, r.target.label, st ? [{ label: ctx.source.label, appliedLsn: st.appliedLsn }] : []));
+      }
       const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();
-      const revoked = await fenceTargets(ctx, src, slots, tables, fence, opts.writersTimeoutMs ?? 15_000);
-      phase('fence');
-      const markers = await emitMarkers(ctx, slots);
-      const followed = await catchUp(ctx, loaded, names.slot, markers, opts.catchUpTimeoutMs ?? 300_000);
-      for (const r of slots) await checkNothingAfter(ctx, r, followed, fence);
-      phase('catch-up');
+      const sw = await switchover(ctx, {
+        taker: 'rollback',
+        fenced: slots.map((r) => ({ db: r.target, tables: tables.filter((t) => r.target.services.includes(t.mapping.service)).map((t) => t.mapping), fenceSlot: r.names.slot })),
+        recordIn: [ctx.sourceWriter],
+        slots: slots.map((r) => ({ db: r.target, names: r.names })),
+        catchUp: async (stopAtMarkers, signal) => {
+          const r = await followBackWithContext(ctx, { slot: names.slot, stopAtMarkers, signal }, loaded);
+          return { reason: r.reason, changes: r.changes, appliedLsn: new Map(r.streams.map((x) => [x.slot, x.appliedLsn])) };
+        },
+        again: 'run `split rollback` again, or `split end-rollback-window` to stay on the targets',
+      }, { fence, writersTimeoutMs: opts.writersTimeoutMs ?? 15_000, catchUpTimeoutMs: opts.catchUpTimeoutMs ?? 300_000, phase });
+      const { revoked } = sw;
+      const markers = sw.markers.map((m) => ({ target: m.slot.db.label, lsn: m.lsn }));
+      const followed = { changes: sw.caughtUp.changes };
       let verify: VerifyResult | undefined;
       if (opts.verify !== false) {
         verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false }, loaded);
@@ -109,85 +124,12 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
       const foreignKeyViolations = await crossServiceViolations(src, loaded);
       const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.source.connection.redacted}`);
       return {
-        fence, revoked, markers: markers.map((m) => ({ target: m.slot.target.label, lsn: m.lsn })), writeFreezeMs, phases,
+        fence, revoked, markers, writeFreezeMs, phases,
         appliedAfterFence: followed.changes, verify, sequencesSet, restored, foreignKeyViolations, slotsDropped, environment,
       };
     });
   } finally {
     await ctx.close();
-  }
-}
-
-/** Stops writes on every target database (revoking, or trusting the operator), then waits for open write transactions. */
-async function fenceTargets(
-  ctx: SplitContext, src: pg.ClientBase, slots: readonly ReverseSlot[], tables: readonly ReverseTable[], fence: 'revoke' | 'wait', timeoutMs: number,
-): Promise<RevokedGrant[]> {
-  const revoked: RevokedGrant[] = [];
-  for (const r of slots) {
-    const fencedAt = fence === 'revoke' ? await fenceTarget(ctx, src, r, tables, revoked) : undefined;
-    if (!(await withDatabase(ctx, r.target, (c) => waitForWritersGone(c, timeoutMs, fencedAt)))) {
-      throw new VendhubError('TIMEOUT', `write transactions on ${r.target.label} did not finish in time; the fence stays in place`, {
-        hint: 'Find them in pg_stat_activity (backend_xid not null), end them, then run `split rollback` again; or `split end-rollback-window` to stay on the targets.',
-      });
-    }
-  }
-  return revoked;
-}
-
-/** Revokes writes on one target database's tables, recording them in the monolith before the revoke commits. */
-async function fenceTarget(ctx: SplitContext, src: pg.ClientBase, r: ReverseSlot, tables: readonly ReverseTable[], out: RevokedGrant[]): Promise<Date | undefined> {
-  return withDatabase(ctx, r.target, async (c) => {
-    await c.query('BEGIN');
-    try {
-      const revoked = await revokeWrites(c, tables.filter((t) => r.target.services.includes(t.mapping.service)).map((t) => t.mapping));
-      await recordFence(src, r.names.slot, revoked);
-      await c.query('COMMIT');
-      out.push(...revoked);
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    }
-    return (await c.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
-  });
-}
-
-interface Marker {
-  readonly slot: ReverseSlot;
-  readonly id: string;
-  readonly lsn: string;
-}
-
-/** Takes each reverse slot from a running `follow-back`, then writes a fence marker into each target's WAL. */
-async function emitMarkers(ctx: SplitContext, slots: readonly ReverseSlot[]): Promise<Marker[]> {
-  const out: Marker[] = [];
-  for (const r of slots) {
-    await withDatabase(ctx, r.target, (c) => releaseSlot(c, r.names.slot));
-    const id = `${r.names.slot}:${randomBytes(6).toString('hex')}`;
-    const lsn = await withDatabase(ctx, r.target, async (c) => (await c.query<{ lsn: string }>('SELECT pg_logical_emit_message(true, $1, $2)::text AS lsn', [FENCE_MESSAGE_PREFIX, id])).rows[0]?.lsn as string);
-    out.push({ slot: r, id, lsn });
-  }
-  return out;
-}
-
-async function catchUp(ctx: SplitContext, loaded: LoadedPlan, slot: string, markers: readonly Marker[], timeoutMs: number): Promise<FollowBackResult> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  const stopAtMarkers = new Map(markers.map((m) => [m.slot.names.slot, m.id]));
-  const followed = await followBackWithContext(ctx, { slot, stopAtMarkers, signal: ac.signal }, loaded).finally(() => clearTimeout(timer));
-  if (followed.reason !== 'fence') {
-    throw new VendhubError('TIMEOUT', `the monolith did not reach the fence of every target (${followed.reason}); the fences stay in place`, { hint: 'Run `split rollback` again, or `split end-rollback-window` to stay on the targets.' });
-  }
-  return followed;
-}
-
-/** A change after a target's fence marker would be lost by the rollback: refuse. */
-async function checkNothingAfter(ctx: SplitContext, r: ReverseSlot, followed: FollowBackResult, fence: 'revoke' | 'wait'): Promise<void> {
-  const applied = followed.streams.find((s) => s.slot === r.names.slot)?.appliedLsn as string;
-  const late = await withDatabase(ctx, r.target, (c) => changesAfter(c, r.names, applied));
-  if (late > 0) {
-    throw new VendhubError('VERIFY_MISMATCH', `${late} changes reached ${r.target.label} after the fence: some writer is still writing there (a superuser, or services not stopped)`, {
-      hint: `Stop every writer${fence === 'revoke' ? ' connected as a superuser' : ''}, then run \`split rollback\` again (nothing is lost: the slot keeps those changes); or \`split end-rollback-window\` to stay on the targets.`,
-    });
   }
 }
 

@@ -18,9 +18,15 @@ export class TableApplier {
   /** Target key columns and the source columns they come from. */
   private readonly key: readonly (readonly [string, string])[];
   private readonly table: string;
+  /**
+   * The streamed table's columns when the plan was made (mapped or ignored alike): a Relation
+   * message with another column means the table changed shape since. Undefined: not checked.
+   */
+  readonly streamedColumns: ReadonlySet<string> | undefined;
 
-  constructor(mapping: TableMapping, targetPrimaryKey: readonly string[]) {
+  constructor(mapping: TableMapping, targetPrimaryKey: readonly string[], streamedColumns?: Iterable<string>) {
     this.mapping = mapping;
+    this.streamedColumns = streamedColumns ? new Set(streamedColumns) : undefined;
     this.cols = mapping.columns.filter((c) => c.kind === 'column').map((c) => [c.source, c.target] as const);
     this.key = targetPrimaryKey.map((k) => {
       const src = this.cols.find(([, t]) => t === k);
@@ -51,6 +57,26 @@ export class TableApplier {
     const r = await c.query(`UPDATE ${this.table} SET ${sets.map(([, t], i) => `${quoteIdent(t)} = $${i + 1}`).join(', ')}
       WHERE ${this.key.map(([, t], i) => `${quoteIdent(t)} = $${sets.length + i + 1}`).join(' AND ')}`, params);
     return r.rowCount ?? 0;
+  }
+
+  /**
+   * A changed primary key, applied as PostgreSQL's own subscriber does: one UPDATE of the row
+   * found by the old key (the replica identity), setting the new key and every value sent, so
+   * unchanged TOASTed values (not sent) stay, and children in the target follow by their ON
+   * UPDATE rule instead of being deleted (CASCADE) or blocking the change (RESTRICT). A row the
+   * target does not have (yet) is upserted as usual.
+   */
+  async updateKey(c: pg.ClientBase, old: SourceRow, row: SourceRow): Promise<void> {
+    const present = this.cols.filter(([s]) => row[s] !== undefined);
+    const params = [...present.map(([s]) => row[s] ?? null), ...this.key.map(([s]) => old[s] ?? null)];
+    const r = await c.query(`UPDATE ${this.table} SET ${present.map(([, t], i) => `${quoteIdent(t)} = $${i + 1}`).join(', ')}
+      WHERE ${this.key.map(([, t], i) => `${quoteIdent(t)} = $${present.length + i + 1}`).join(' AND ')}`, params);
+    if ((r.rowCount ?? 0) === 0) await this.upsert(c, row);
+  }
+
+  /** The target key's values in a source row, by target column (for messages). */
+  keyOf(row: SourceRow): Record<string, string | null> {
+    return Object.fromEntries(this.key.map(([s, t]) => [t, row[s] ?? null]));
   }
 
   async delete(c: pg.ClientBase, keyRow: SourceRow): Promise<void> {

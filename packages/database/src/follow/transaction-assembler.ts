@@ -1,4 +1,5 @@
 import type { Pgoutput } from 'pg-logical-replication';
+import { VendhubError } from '../errors/vendhub-error.ts';
 import type { Change, StreamItem } from './change-applier.ts';
 import { FENCE_MESSAGE_PREFIX } from './follow-names.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
@@ -9,16 +10,28 @@ import type { SourceRow, TableApplier } from './table-applier.ts';
  * their transaction a barrier that every target records. A transaction with more than
  * `chunkChanges` changes is not held whole: every `chunkChanges` changes go out as a
  * `PartialTransaction`, and its commit carries the rest (`streamedFrom`).
+ *
+ * pgoutput sends a Relation message (the table's columns) before the first change that uses a
+ * shape the session has not sent yet. One the plan does not know (a column added or renamed, a
+ * column gone that this session saw, a published table under a name the plan does not map) marks
+ * every transaction with a change of that table `shapeError` until a known shape comes again; the
+ * apply stage stops before applying anything of such a transaction.
  */
 export class TransactionAssembler {
-  private current: { changes: Change[]; markers: string[]; commitLsn: string | null; commitTime: Date; streamed: boolean } | null = null;
+  private current: { changes: Change[]; markers: string[]; commitLsn: string | null; commitTime: Date; streamed: boolean; shapeError?: VendhubError } | null = null;
   private readonly appliers: ReadonlyMap<string, TableApplier>;
   private readonly chunkChanges: number;
+  /** Per relation OID: why its current shape cannot be applied. */
+  private readonly badShape = new Map<number, VendhubError>();
+  /** Per relation OID: the columns of the last shape this session sent. */
+  private readonly seen = new Map<number, readonly string[]>();
+  private readonly fixHint: string;
 
-  /** `appliers` by "sourceSchema.sourceTable". */
-  constructor(appliers: ReadonlyMap<string, TableApplier>, chunkChanges = Number.POSITIVE_INFINITY) {
+  /** `appliers` by "sourceSchema.sourceTable"; `fixHint`: what to do about a changed shape. */
+  constructor(appliers: ReadonlyMap<string, TableApplier>, chunkChanges = Number.POSITIVE_INFINITY, fixHint = SOURCE_FIX) {
     this.appliers = appliers;
     this.chunkChanges = chunkChanges;
+    this.fixHint = fixHint;
   }
 
   /** True between a begin and its commit (something received is not yet a transaction). */
@@ -32,11 +45,14 @@ export class TransactionAssembler {
       case 'relation':
         // Keep values as the source's text: exact for timestamps (µs), numerics, enums, arrays, jsonb.
         for (const col of msg.columns) col.parser = (raw: unknown) => raw;
+        this.checkShape(msg);
         return undefined;
       case 'begin':
         this.current = { changes: [], markers: [], commitLsn: msg.commitLsn, commitTime: new Date(Number(BigInt(msg.commitTime as bigint) / 1000n)), streamed: false };
         return undefined;
       case 'insert': case 'update': case 'delete': {
+        const bad = this.badShape.get(msg.relation.relationOid);
+        if (bad && this.current) this.current.shapeError ??= bad;
         const a = this.appliers.get(`${msg.relation.schema}.${msg.relation.name}`);
         if (!a || !this.current) return undefined;
         if (msg.tag === 'delete') this.current.changes.push({ op: 'delete', table: a, key: (msg.old ?? msg.key ?? {}) as SourceRow });
@@ -44,6 +60,10 @@ export class TransactionAssembler {
         return this.chunk();
       }
       case 'truncate': {
+        for (const r of msg.relations) {
+          const bad = this.badShape.get(r.relationOid);
+          if (bad && this.current) this.current.shapeError ??= bad;
+        }
         const tables = msg.relations.map((r) => this.appliers.get(`${r.schema}.${r.name}`)).filter((a): a is TableApplier => a !== undefined);
         if (this.current && tables.length) this.current.changes.push({ op: 'truncate', tables });
         return this.chunk();
@@ -63,6 +83,7 @@ export class TransactionAssembler {
         return {
           commitEndLsn: msg.commitEndLsn, commitTime: new Date(Number(BigInt(msg.commitTime as bigint) / 1000n)), changes: cur.changes, barrier: cur.markers.length > 0, markers: cur.markers,
           ...(cur.streamed && cur.commitLsn ? { streamedFrom: cur.commitLsn } : {}),
+          ...(cur.shapeError ? { shapeError: cur.shapeError } : {}),
         };
       }
       default:
@@ -77,6 +98,46 @@ export class TransactionAssembler {
     const changes = cur.changes;
     cur.changes = [];
     cur.streamed = true;
-    return { partial: true, commitLsn: cur.commitLsn, commitTime: cur.commitTime, changes };
+    return { partial: true, commitLsn: cur.commitLsn, commitTime: cur.commitTime, changes, ...(cur.shapeError ? { shapeError: cur.shapeError } : {}) };
+  }
+
+  /** Compares a Relation message with the plan (and with the shape this session sent before). */
+  private checkShape(msg: Pgoutput.MessageRelation): void {
+    const name = `${msg.schema}.${msg.name}`;
+    const cols = msg.columns.map((c) => c.name);
+    const before = this.seen.get(msg.relationOid);
+    this.seen.set(msg.relationOid, cols);
+    this.badShape.delete(msg.relationOid);
+    const a = this.appliers.get(name);
+    if (!a) {
+      this.badShape.set(msg.relationOid, new VendhubError('SOURCE_SCHEMA_CHANGED',
+        `the published table ${name} is not in the plan: a followed table was renamed (or added to the publication) on the source; its changes cannot be applied`, {
+          details: { table: name, change: 'table-renamed' },
+          hint: `Rename it back on the source, or map ${name} in the plan file (tables.<Model>.source), then run the follower again with that plan file: it resumes with this change.`,
+        }));
+      return;
+    }
+    const known = a.streamedColumns;
+    if (!known) return;
+    const added = cols.filter((c) => !known.has(c));
+    // Missing columns: after a new one (a rename), or ones this session saw (a drop while following).
+    // A shape older than the plan (changes from before an ADD COLUMN the plan knows) lacks columns too: fine.
+    const gone = [...known].filter((c) => !cols.includes(c) && (added.length > 0 || before?.includes(c)));
+    if (!added.length && !gone.length) return;
+    const what = [
+      ...added.map((c) => `column "${c}" is new${gone.length ? '' : ' (ADD COLUMN)'}`),
+      ...gone.map((c) => `column "${c}" is gone`),
+    ].join(', ');
+    const rename = added.length && gone.length ? ` (RENAME COLUMN ${gone.map((c) => `"${c}"`).join(', ')} TO ${added.map((c) => `"${c}"`).join(', ')}?)` : '';
+    this.badShape.set(msg.relationOid, new VendhubError('SOURCE_SCHEMA_CHANGED',
+      `the source table ${name} changed shape while following: ${what}${rename}; nothing of the new shape was applied`, {
+        details: { table: name, added, gone },
+        hint: this.fixHint.replaceAll('<table>', name).replaceAll('<column>', added[0] ?? gone[0] ?? ''),
+      }));
   }
 }
+
+/** What to do about a source table that changed shape under `split follow`. */
+export const SOURCE_FIX = 'Either bring the target along: add the column to the service schema, create a new migration and run `vendhub-db migrate` for that service; '
+  + 'or keep it out: in the plan file `"ignore": { "columns": { "<Model>.<column>": "<reason>" } }` (a renamed column: `"tables": { "<Model>": { "columns": { "<field>": { "source": "<column>" } } } }`). '
+  + 'Then run `vendhub-db split follow` again (with --plan for a plan file): it resumes exactly with the change that stopped it (<table>).';
