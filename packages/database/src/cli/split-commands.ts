@@ -67,6 +67,15 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--report-dir <dir>', 'also write the report there')
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitVerifyCommand(o, r.ctx()))());
+  planOpt(split.command('scaffold'))
+    .description('for the tables and columns `split plan` finds unmapped: propose an owner service per table (from the foreign keys), and with --yes write the Prisma models, enums and fields, soft references, one migration per touched service, and regenerate the clients')
+    .option('--service <name>', 'owner for the tables named by --tables')
+    .option('--tables <list>', 'comma-separated source tables that go to --service')
+    .option('--assign <file>', 'JSON object {"Table": "service"} of owners')
+    .option('--yes', 'write (without it: print the proposal only)')
+    .option('--no-generate', 'do not regenerate the clients')
+    .addOption(r.jsonOpt())
+    .action((o: import('./commands/scaffold.ts').ScaffoldCliOptions) => r.run(async () => (await import('./commands/scaffold.ts')).splitScaffoldCommand(o, r.ctx()))());
   registerFollowCommands(split, r);
   program.command('demo')
     .description('the whole job on an embedded PostgreSQL (nothing to configure): build a monolith, migrate, plan, split, verify, report; with SOURCE_DATABASE_URL and target URLs set, runs plan, split and verify against them')
