@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,28 @@ describe('split scaffold adopts a drifted monolith', () => {
 
       const tc = await pkg.typecheck();
       expect(tc.code, tc.stdout + tc.stderr).toBe(0);
+
+      // Nothing silent: objects not moved, derived soft references, enum labels, unsourced target columns.
+      const p3 = await pkg.run(['split', 'plan'], env);
+      expect(p3.code, p3.stderr).toBe(0);
+      expect(p3.stdout).toContain('view ActiveMachine: reads Machine, all in machines: recreate it there');
+      expect(p3.stdout).toContain('function machine_count(): functions are not copied');
+      expect(p3.stdout).toContain('policy Staff read their own profile: row-level security policy on User (auth)');
+      expect(p3.stdout).toMatch(/cross services after the mapping: 12, all in src\/schema\/soft-references\.ts/);
+      expect(p3.stdout).toMatch(/Target columns with no source column[^\n]*: 1, 1 not declared[^\n]*\n {2}tasks_service\.driver_logs\.id \(DriverLog\.id\)/);
+      const strict = await pkg.run(['split', 'plan', '--strict'], env);
+      expect(strict.code).toBe(7);
+      expect(strict.stderr).toContain('--strict: 1 target column has no source column:\n  - tasks_service.driver_logs.id (DriverLog.id)');
+      const planFile = join(pkg.root, 'plan.json');
+      writeFileSync(planFile, JSON.stringify({ tables: { DriverLog: { columns: { id: { default: true } } } } }));
+      expect((await pkg.run(['split', 'plan', '--strict', '--plan', planFile], env)).code).toBe(0);
+      const refsFile = join(pkg.root, 'src/schema/soft-references.ts');
+      writeFileSync(refsFile, readFileSync(refsFile, 'utf8').replace("  ref('tasks', 'RouteStop', 'machineId', 'machines', 'Machine'),\n", ''));
+      await sql(src.url, `ALTER TYPE "MachineConnectivity" ADD VALUE 'SATELLITE'`);
+      const p4 = await pkg.run(['split', 'plan'], env);
+      expect(p4.stdout).toContain('12, 1 missing from src/schema/soft-references.ts');
+      expect(p4.stdout).toContain('missing: tasks.RouteStop.machineId → machines.Machine.id (foreign key RouteStop_machineId_fkey)');
+      expect(p4.stdout).toContain('Machine.connectivity: label SATELLITE of the source type "MachineConnectivity" missing in machines_service.machine_connectivity');
       // The repository's own schemas and soft references were never touched.
       expect(treeHash(join(REPO_PACKAGE, 'prisma'))).toBe(repoBefore.prisma);
       expect(treeHash(join(REPO_PACKAGE, 'src', 'schema'))).toBe(repoBefore.schemaDir);

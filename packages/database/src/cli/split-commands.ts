@@ -35,7 +35,8 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
   const split = program.command('split').description('move the monolith (SOURCE_DATABASE_URL) into the per-service layout');
   const planOpt = (c: Command) => c.option('--plan <file>', 'plan file (JSON): renames, expressions, ignored tables/columns, defaults');
   planOpt(split.command('plan'))
-    .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates')
+    .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates; then what is not moved (views, functions, triggers, policies, free sequences, extensions), soft references the source implies but the list lacks, enum label differences, target columns without a source')
+    .option('--strict', 'target columns without a source column (not declared {"default": true} in the plan file) are errors (exit 7)')
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitPlanCommand(o, r.ctx()))());
   planOpt(split.command('run'))
