@@ -167,6 +167,59 @@ describe('split scaffold adopts a drifted monolith', () => {
     }
   }, 300_000);
 
+  it('a sixth service added with one command takes new tables through scaffold, migrate, roles, health, split and verify in a database of its own', async () => {
+    const src = await clone('sixth');
+    const main = await createTestDatabase('scf_main');
+    const auditDb = await createTestDatabase('scf_audit');
+    const six = copyPackage();
+    const prefix = `vh_${Math.random().toString(36).slice(2, 8)}_`;
+    try {
+      const add = await six.run(['service', 'add', 'audit']);
+      expect(add.code, add.stderr).toBe(0);
+      expect(add.stdout).toContain('service audit: schema audit_service, AUDIT_DATABASE_URL (else DATABASE_URL), role vendhub_audit');
+      for (const f of ['prisma/audit/schema.prisma', 'prisma/audit/migrations/migration_lock.toml', 'src/clients/audit.client.ts', 'src/generated/audit/client.ts']) {
+        expect(statSync(join(six.root, f)).isFile(), f).toBe(true);
+      }
+      expect(readFileSync(join(six.root, 'src/clients/service-clients.ts'), 'utf8')).toContain('audit: createAuditClient,');
+      expect(readFileSync(join(six.root, 'src/clients/cache-policies.ts'), 'utf8')).toMatch(/ {2}audit: \{\},\n\};/);
+      expect(JSON.parse(readFileSync(join(six.root, 'package.json'), 'utf8')).exports['./audit']).toBe('./src/clients/audit.client.ts');
+      const again = await six.run(['service', 'add', 'audit']);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('service "audit" exists already');
+
+      const env = { SOURCE_DATABASE_URL: src.url, DATABASE_URL: main.url, AUDIT_DATABASE_URL: auditDb.url, AUDIT_ROLE_PASSWORD: 'p@ss%word' };
+      const sc = await six.run(['split', 'scaffold', '--yes', '--service', 'audit', '--tables', 'DriverLog,UserSession'], env);
+      expect(sc.code, sc.stderr + sc.stdout).toBe(0);
+      expect(sc.stdout).toContain('audit.UserSession.userId → auth.User.id');
+      expect(readdirSync(join(six.root, 'prisma/audit/migrations')).filter((d) => d.endsWith('_scaffold'))).toHaveLength(1);
+      const mig = await six.run(['migrate'], env);
+      expect(mig.code, mig.stderr).toBe(0);
+      expect(mig.stdout).toMatch(/audit: applied \d+_scaffold \(audit_service in [^)]*vh_scf_audit/);
+      const roles = await six.run(['roles', 'audit', '--prefix', prefix], env);
+      expect(roles.code, roles.stderr).toBe(0);
+      expect(roles.stdout).toContain(`role ${prefix}audit created, rights on audit_service`);
+      const health = await six.run(['health', 'audit'], env);
+      expect(health.code, health.stderr + health.stdout).toBe(0);
+      expect(health.stdout).toMatch(/ok {2}audit: reachable .*migrations current/);
+      const run = await six.run(['split', 'run', '--no-progress'], env);
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      const verify = await six.run(['split', 'verify'], env);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(verify.stdout).toContain('| public.UserSession | audit | audit_service.user_sessions | 8 | 8 |');
+      expect(verify.stdout).toContain('| UserSession.userId → User.id | 0 |');
+      expect(await sql(auditDb.url, 'SELECT count(*)::int AS n FROM audit_service.driver_logs')).toEqual([{ n: 5 }]);
+      expect(await sql(main.url, `SELECT count(*)::int AS n FROM information_schema.schemata WHERE schema_name = 'audit_service'`)).toEqual([{ n: 0 }]);
+      const tc = await six.typecheck();
+      expect(tc.code, tc.stdout + tc.stderr).toBe(0);
+    } finally {
+      six.remove();
+      await src.drop();
+      await main.drop();
+      await auditDb.drop();
+      await adminQuery(`DROP ROLE IF EXISTS "${prefix}audit"`).catch(() => {});
+    }
+  }, 900_000);
+
   it('--tables naming a mapped or unknown table is refused', async () => {
     const src = await clone('bad');
     try {
