@@ -7,11 +7,12 @@ import { SERVICE_INFO, SERVICES, type ServiceName } from '../services.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { openSplitContext, withDatabase } from '../split/split-context.ts';
 import { allTargetModels } from '../split/target-models.ts';
-import { buildScaffold, type SoftReferenceDraft } from './build-scaffold.ts';
+import { buildScaffold, type ServiceEdit, type SoftReferenceDraft } from './build-scaffold.ts';
 import { findUnmapped } from './find-unmapped.ts';
 import { proposeOwners, type OwnerProposal } from './propose-owners.ts';
 import { readScaffoldCatalog } from './scaffold-catalog.ts';
-import { appendSoftReferences, applyEdit, generateClients, prismaFormat, writeScaffoldMigration } from './write-scaffold.ts';
+import { diffDatamodels } from '../migrate/diff-datamodels.ts';
+import { appendSoftReferences, applyEdit, formatted, generateClients, writeMigrationFolder } from './write-scaffold.ts';
 
 export interface ScaffoldOptions {
   readonly planFile: PlanFile;
@@ -70,21 +71,19 @@ export async function runScaffold(env: Env, o: ScaffoldOptions): Promise<Scaffol
     }
     const touched = [...draft.edits.keys()].sort((a, b) => SERVICES.indexOf(a) - SERVICES.indexOf(b));
     if (!o.write || touched.length === 0) return { ...base, services: touched.map((s) => ({ service: s, schemaFile: schemaPath(s), migration: undefined })), written: false };
+    // Everything is computed before the first write: a failure (invalid Prisma, the engine) leaves
+    // the package as it was, and the next run finds the same work to do.
     const now = o.now ?? new Date();
     const after = new Map<ServiceName, string>();
-    for (const s of touched) {
-      const file = schemaPath(s);
-      writeFileSync(file, applyEdit(schemaTexts.get(s) as string, draft.edits.get(s) as NonNullable<ReturnType<typeof draft.edits.get>>));
-      prismaFormat(file);
-      after.set(s, readFileSync(file, 'utf8'));
-    }
-    appendSoftReferences(draft.softReferences);
+    for (const s of touched) after.set(s, formatted(applyEdit(schemaTexts.get(s) as string, draft.edits.get(s) as ServiceEdit)));
+    const sqls = new Map<ServiceName, string>();
+    for (const s of touched) sqls.set(s, await diffDatamodels(ctx.serviceConfigs[s].direct.pool, SERVICE_INFO[s].schema, schemaPath(s), schemaTexts.get(s) as string, after.get(s) as string));
     const services: { service: ServiceName; schemaFile: string; migration: string | undefined }[] = [];
     for (const s of touched) {
-      const pool = ctx.serviceConfigs[s].direct.pool;
-      const migration = await writeScaffoldMigration(s, schemaTexts.get(s) as string, after.get(s) as string, pool, SERVICE_INFO[s].schema, now);
-      services.push({ service: s, schemaFile: schemaPath(s), migration });
+      writeFileSync(schemaPath(s), after.get(s) as string);
+      services.push({ service: s, schemaFile: schemaPath(s), migration: writeMigrationFolder(s, sqls.get(s) as string, now) });
     }
+    appendSoftReferences(draft.softReferences);
     if (o.generate !== false) generateClients(touched);
     return { ...base, services, written: true };
   } finally {

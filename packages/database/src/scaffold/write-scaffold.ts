@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { PoolConfig } from 'pg';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { diffDatamodels } from '../migrate/diff-datamodels.ts';
 import { LOCKFILE, LOCKFILE_CONTENT } from '../migrate/migrations-dir.ts';
-import { migrationsDir, PACKAGE_ROOT, schemaPath } from '../paths.ts';
+import { migrationsDir, PACKAGE_ROOT } from '../paths.ts';
 import { SOFT_REFERENCES } from '../schema/soft-references.ts';
 import type { ServiceName } from '../services.ts';
 import type { ScaffoldDraft, ServiceEdit, SoftReferenceDraft } from './build-scaffold.ts';
@@ -23,13 +22,24 @@ export function applyEdit(text: string, e: ServiceEdit): string {
   return out;
 }
 
-/** Formats a schema file with `prisma format` (the service schemas are kept in its layout). */
-export function prismaFormat(file: string): void {
-  const r = runPrisma(['format', '--schema', file]);
-  if (r.status !== 0) {
-    throw new VendhubError('PLAN_INVALID', `the scaffolded ${file} is not valid Prisma:\n${(r.stdout + r.stderr).trim()}`, {
-      hint: 'This is a scaffold bug or a source construct it cannot express: the file is left as written; fix or revert it (git checkout) and report it.',
-    });
+/**
+ * The text as `prisma format` lays it out (the service schemas are kept in its layout), formatted in
+ * a temporary file; refuses text Prisma does not accept, before anything is written.
+ */
+export function formatted(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vh-scaffold-'));
+  try {
+    const file = join(dir, 'schema.prisma');
+    writeFileSync(file, text);
+    const r = runPrisma(['format', '--schema', file]);
+    if (r.status !== 0) {
+      throw new VendhubError('PLAN_INVALID', `the scaffolded schema is not valid Prisma (nothing was written):\n${(r.stdout + r.stderr).trim()}`, {
+        hint: 'A source construct the scaffold cannot express: map or ignore that table in a plan file, and report it.',
+      });
+    }
+    return readFileSync(file, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -64,9 +74,8 @@ export function appendSoftReferences(drafts: readonly SoftReferenceDraft[], file
   return add;
 }
 
-/** The migration for one service's scaffold, written next to its history; undefined when empty. */
-export async function writeScaffoldMigration(service: ServiceName, before: string, after: string, pool: PoolConfig, searchPath: string, now: Date): Promise<string | undefined> {
-  const sql = await diffDatamodels(pool, searchPath, schemaPath(service), before, after);
+/** Writes `<stamp>_scaffold/migration.sql` next to the service's history; undefined when the SQL is empty. */
+export function writeMigrationFolder(service: ServiceName, sql: string, now: Date): string | undefined {
   if (!/\S/.test(sql.replace(/^--.*$/gm, ''))) return undefined;
   const folder = `${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}_scaffold`;
   const dir = migrationsDir(service);

@@ -43,7 +43,7 @@ export function copyPackage(): PackageCopy {
     });
   return {
     root,
-    run: (args, env = {}, timeoutMs = 300_000) => exec(join(root, 'bin', 'vendhub-db.js'), args, env, timeoutMs),
+    run: (args, env = {}, timeoutMs = 600_000) => exec(join(root, 'bin', 'vendhub-db.js'), args, env, timeoutMs),
     typecheck: () => exec(join(REPO_NODE_MODULES, 'typescript', 'bin', 'tsc'), ['-p', join(root, 'tsconfig.json'), '--noEmit'], {}, 300_000),
     remove: () => rmSync(top, { recursive: true, force: true }),
   };
