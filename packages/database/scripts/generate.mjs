@@ -2,6 +2,7 @@
 // Generates every Prisma client (one per service, plus the monolith's) without network access.
 // `prisma generate` insists on locating a schema-engine binary, which it would otherwise download;
 // it never runs it for generation, so any existing executable satisfies the check.
+// `node scripts/generate.mjs auth tasks` generates only those (what `split scaffold` touched).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,7 @@ const env = {
 const schemas = readdirSync(join(root, 'prisma'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, 'prisma', d.name, 'schema.prisma')))
   .map((d) => d.name)
+  .filter((name) => process.argv.length <= 2 || process.argv.slice(2).includes(name))
   .sort();
 for (const name of schemas) {
   const schema = join('prisma', name, 'schema.prisma');

@@ -7,11 +7,7 @@
  *   const db = getMachinesClient(); // MACHINES_DATABASE_URL, else DATABASE_URL
  *   const online = await db.machine.findMany({ where: { status: 'ONLINE' } });
  */
-export { createAuthClient, getAuthClient, AuthDb, type AuthClient } from './clients/auth.client.ts';
-export { createMachinesClient, getMachinesClient, MachinesDb, type MachinesClient } from './clients/machines.client.ts';
-export { createInventoryClient, getInventoryClient, InventoryDb, type InventoryClient } from './clients/inventory.client.ts';
-export { createTasksClient, getTasksClient, TasksDb, type TasksClient } from './clients/tasks.client.ts';
-export { createSharedClient, getSharedClient, SharedDb, type SharedClient } from './clients/shared.client.ts';
+export * from './clients/service-clients.ts';
 export { createClient, type ClientFor } from './clients/create-client.ts';
 export type { ServiceClientOptions, ServiceHealth } from './clients/service-connection.ts';
 export { SERVICES, SERVICE_INFO, type ServiceName, type ServiceInfo } from './services.ts';

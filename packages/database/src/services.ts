@@ -1,9 +1,11 @@
+import { SERVICE_REGISTRY } from './service-registry.ts';
+
 /**
- * The five services and where each one's data lives. Everything else (clients, migrations, roles,
- * the split) is driven from this table, so adding a service is one entry here plus its schema file.
+ * The services and where each one's data lives, derived from src/service-registry.ts (written by
+ * `vendhub-db service add`). Clients, migrations, roles and the split iterate over these.
  */
-export const SERVICES = ['auth', 'machines', 'inventory', 'tasks', 'shared'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+export type ServiceName = keyof typeof SERVICE_REGISTRY;
+export const SERVICES: readonly ServiceName[] = Object.freeze(Object.keys(SERVICE_REGISTRY) as ServiceName[]);
 
 export interface ServiceInfo {
   readonly name: ServiceName;
@@ -26,13 +28,9 @@ const info = (name: ServiceName, schema: string): ServiceInfo =>
     role: `vendhub_${name}`,
   });
 
-export const SERVICE_INFO: Readonly<Record<ServiceName, ServiceInfo>> = Object.freeze({
-  auth: info('auth', 'auth_service'),
-  machines: info('machines', 'machines_service'),
-  inventory: info('inventory', 'inventory_service'),
-  tasks: info('tasks', 'tasks_service'),
-  shared: info('shared', 'shared'),
-});
+export const SERVICE_INFO: Readonly<Record<ServiceName, ServiceInfo>> = Object.freeze(
+  Object.fromEntries(SERVICES.map((s) => [s, info(s, SERVICE_REGISTRY[s].schema)])) as Record<ServiceName, ServiceInfo>,
+);
 
 export function isServiceName(value: string): value is ServiceName {
   return (SERVICES as readonly string[]).includes(value);

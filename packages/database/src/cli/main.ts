@@ -5,11 +5,11 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import type { CommandContext } from './context.ts';
 import { processOutput, reportError, type Output } from './output.ts';
 import { registerSplitCommands } from './split-commands.ts';
+import { SERVICE_INFO, SERVICES } from '../services.ts';
 
 const ENV_HELP = `Environment:
   DATABASE_URL                 database for every service without a URL of its own
-  AUTH_DATABASE_URL, MACHINES_DATABASE_URL, INVENTORY_DATABASE_URL,
-  TASKS_DATABASE_URL, SHARED_DATABASE_URL
+${wrap(SERVICES.map((s) => SERVICE_INFO[s].urlVar).join(', '), '  ', 70)}
                                a service's own database (option 2, or any mix)
   <SERVICE>_DIRECT_URL, DIRECT_URL
                                direct (non-PgBouncer) URL for migrations and roles
@@ -18,6 +18,20 @@ const ENV_HELP = `Environment:
 URL parameters: connection_limit, pool_timeout, connect_timeout (seconds), sslmode
 (disable|allow|prefer|require|verify-ca|verify-full), sslrootcert, pgbouncer=true,
 statement_timeout (ms), application_name.`;
+
+/** Wraps a comma-separated list at `width` columns, each line indented. */
+function wrap(text: string, indent: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && (line + ' ' + word).length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
+}
 
 // Commands are imported when run: a split never loads the Prisma clients, and start-up stays short.
 
@@ -40,7 +54,7 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
     .showHelpAfterError();
   const jsonOpt = () => new Option('--json', 'machine-readable output');
 
-  program.command('migrate').argument('[service]', 'auth | machines | inventory | tasks | shared | all', 'all')
+  program.command('migrate').argument('[service]', `${SERVICES.join(' | ')} | all`, 'all')
     .description("apply pending migrations into each service's own schema (offline, WebAssembly engine)")
     .option('--prisma-dir <dir>', 'prisma folder with <service>/migrations (default: the package\'s own)')
     .addOption(jsonOpt())
@@ -69,6 +83,12 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
     .option('--prisma-dir <dir>', 'prisma folder with <service>/schema.prisma and migrations (default: the package\'s own)')
     .addOption(jsonOpt())
     .action((s: string, n: string, o: { prismaDir?: string }) => run(async () => (await import('./commands/migrate.ts')).newMigrationCommand(s, n, ctx(), o))());
+  program.command('service').description('the services, as data').command('add').argument('<name>', 'lower-case letters and digits, e.g. audit')
+    .description('add a service: prisma/<name>/schema.prisma (schema <name>_service), its migrations folder, client (create<Name>Client/get<Name>Client, package export), <NAME>_DATABASE_URL, role vendhub_<name>, cache policies; then generate its client')
+    .option('--schema <schema>', 'PostgreSQL schema it owns', '')
+    .option('--no-generate', 'do not generate the client')
+    .addOption(jsonOpt())
+    .action((n: string, o: { schema: string; generate: boolean }) => run(async () => (await import('./commands/service.ts')).serviceAddCommand(n, o, ctx()))());
   registerSplitCommands(program, { ctx, run, jsonOpt });
 
   try {

@@ -35,7 +35,8 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
   const split = program.command('split').description('move the monolith (SOURCE_DATABASE_URL) into the per-service layout');
   const planOpt = (c: Command) => c.option('--plan <file>', 'plan file (JSON): renames, expressions, ignored tables/columns, defaults');
   planOpt(split.command('plan'))
-    .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates')
+    .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates; then what is not moved (views, functions, triggers, policies, free sequences, extensions), soft references the source implies but the list lacks, enum label differences, target columns without a source')
+    .option('--strict', 'target columns without a source column (not declared {"default": true} in the plan file) are errors (exit 7)')
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitPlanCommand(o, r.ctx()))());
   planOpt(split.command('run'))
@@ -69,6 +70,15 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .option('--report-dir <dir>', 'also write the report there')
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitVerifyCommand(o, r.ctx()))());
+  planOpt(split.command('scaffold'))
+    .description('for the tables and columns `split plan` finds unmapped: propose an owner service per table (from the foreign keys), and with --yes write the Prisma models, enums and fields, soft references, one migration per touched service, and regenerate the clients')
+    .option('--service <name>', 'owner for the tables named by --tables')
+    .option('--tables <list>', 'comma-separated source tables that go to --service')
+    .option('--assign <file>', 'JSON object {"Table": "service"} of owners')
+    .option('--yes', 'write (without it: print the proposal only)')
+    .option('--no-generate', 'do not regenerate the clients')
+    .addOption(r.jsonOpt())
+    .action((o: import('./commands/scaffold.ts').ScaffoldCliOptions) => r.run(async () => (await import('./commands/scaffold.ts')).splitScaffoldCommand(o, r.ctx()))());
   registerFollowCommands(split, r);
   program.command('demo')
     .description('the whole job on an embedded PostgreSQL (nothing to configure): build a monolith, migrate, plan, split, verify, report; with SOURCE_DATABASE_URL and target URLs set, runs plan, split and verify against them')

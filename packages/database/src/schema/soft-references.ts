@@ -13,14 +13,18 @@ export interface SoftReference {
   readonly wasForeignKey: boolean;
 }
 
-const ref = (fromService: ServiceName, model: string, field: string, toService: ServiceName, toModel: string, wasForeignKey = true): SoftReference =>
+const ref = (fromService: ServiceName, model: string, field: string, toService: ServiceName, toModel: string, wasForeignKey = true, toField = 'id'): SoftReference =>
   Object.freeze({
     from: Object.freeze({ service: fromService, model, field }),
-    to: Object.freeze({ service: toService, model: toModel, field: 'id' }),
+    to: Object.freeze({ service: toService, model: toModel, field: toField }),
     wasForeignKey,
   });
 
-/** Every cross-service reference, in one place. */
+/**
+ * Every cross-service reference, in one place. `vendhub-db split scaffold` appends the ones it
+ * derives from the source's foreign keys (before the closing bracket); `split plan` reports any
+ * foreign key of the source that crosses services and is missing here.
+ */
 export const SOFT_REFERENCES: readonly SoftReference[] = Object.freeze([
   ref('tasks', 'Task', 'machineId', 'machines', 'Machine'),
   ref('tasks', 'Task', 'assignedToId', 'auth', 'User'),

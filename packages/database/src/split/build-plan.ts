@@ -151,7 +151,7 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
   if (problems.length > 0) {
     throw new VendhubError('PLAN_INVALID', `the split plan is incomplete (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  - ${problems.join('\n  - ')}`, {
       details: { problems },
-      hint: 'Map or ignore each of these in a plan file (--plan), with a reason for what is ignored.',
+      hint: 'Scaffold what is missing into the service schemas (`vendhub-db split scaffold`: models, enums, fields, migrations), or map or ignore each in a plan file (--plan), with a reason for what is ignored.',
     });
   }
   const outOfScope = inp.otherSchemas.map((s) => ({ ...s, supabase: SUPABASE_SCHEMAS.test(s.schema) }));

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { buildMonolith } from '../../src/monolith/build-monolith.ts';
+import { SERVICE_INFO, SERVICES } from '../../src/services.ts';
 import { adminQuery, createTestDatabase, urlFor, type TestDatabase } from './pg.ts';
 import { migrateAll, mixedTopology, perServiceTopology, sharedTopology, type Topology } from './topology.ts';
 
@@ -49,7 +50,7 @@ export async function targetRowCount(topo: Topology): Promise<number> {
   let n = 0;
   for (const d of topo.databases) {
     const tables = await sql<{ s: string; t: string }>(d.url, `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
-      WHERE table_schema IN ('auth_service','machines_service','inventory_service','tasks_service','shared','_vendhub_split') AND table_name <> '_prisma_migrations'`);
+      WHERE table_schema = ANY($1) AND table_name <> '_prisma_migrations'`, [[...SERVICES.map((s) => SERVICE_INFO[s].schema), '_vendhub_split']]);
     for (const { s, t } of tables) n += Number((await sql<{ n: string }>(d.url, `SELECT count(*)::text AS n FROM "${s}"."${t}"`))[0]?.n ?? 0);
   }
   return n;

@@ -1,11 +1,14 @@
 import type { Env } from '../../config/database-config.ts';
 import { EXIT } from '../../errors/exit-codes.ts';
 import { describePlan } from '../../split/describe-plan.ts';
+import { readCatalogObjects } from '../../split/catalog-objects.ts';
+import { accountPlan, describeAccounting } from '../../split/plan-accounting.ts';
+import { allTargetModels } from '../../split/target-models.ts';
 import { loadPlan } from '../../split/load-plan.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
 import { createProgress } from '../../split/progress.ts';
 import { runSplit, type SplitRunResult } from '../../split/run-split.ts';
-import { openSplitContext } from '../../split/split-context.ts';
+import { openSplitContext, withDatabase } from '../../split/split-context.ts';
 import { buildReport, reportMarkdown, writeReport } from '../../split/split-report.ts';
 import { verifySplit, type VerifyResult } from '../../split/verify-split.ts';
 import { VendhubError } from '../../errors/vendhub-error.ts';
@@ -24,6 +27,7 @@ export interface SplitCliOptions {
   verify?: boolean;
   reportDir?: string;
   progress?: boolean;
+  strict?: boolean;
 }
 
 const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
@@ -37,9 +41,18 @@ export async function splitPlanCommand(o: SplitCliOptions, ctx: CommandContext):
   const planFile = loadPlanFile(o.plan);
   const sc = openSplitContext(ctx.env, { parallel: 1 });
   try {
-    const { plan } = await loadPlan(sc, planFile);
-    if (ctx.json) printJson(ctx.output, { ok: true, plan });
-    else for (const l of describePlan(plan, sc)) ctx.output.out(l);
+    const { plan, sourceTables, targetTables } = await loadPlan(sc, planFile);
+    const objects = await withDatabase(sc, sc.source, (c) => readCatalogObjects(c, plan.sourceSchema));
+    const accounting = accountPlan({ plan, sourceTables, targetTables, objects, models: allTargetModels(), planFile });
+    const unsourced = accounting.unsourcedColumns.filter((c) => !c.explicit);
+    if (ctx.json) printJson(ctx.output, { ok: !(o.strict && unsourced.length), plan, accounting });
+    else for (const l of [...describePlan(plan, sc), ...describeAccounting(accounting, o.strict === true)]) ctx.output.out(l);
+    if (o.strict && unsourced.length > 0) {
+      throw new VendhubError('PLAN_INVALID', `--strict: ${unsourced.length} target column${unsourced.length > 1 ? 's have' : ' has'} no source column:\n  - ${unsourced.map((c) => c.column).join('\n  - ')}`, {
+        details: { problems: unsourced.map((c) => c.column) },
+        hint: 'Map each in the plan file (tables.<Model>.columns.<field>: {"source": ...} or {"expression": ...}), or declare it {"default": true} if its default is what you want.',
+      });
+    }
     return EXIT.OK;
   } finally {
     await sc.close();

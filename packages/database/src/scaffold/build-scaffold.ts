@@ -1,0 +1,294 @@
+import type { ColumnInfo, ForeignKeyInfo, TableInfo } from '../catalog/table-catalog.ts';
+import type { ServiceName } from '../services.ts';
+import { SERVICE_INFO } from '../services.ts';
+import type { PlanFile } from '../split/plan-file.ts';
+import type { TargetModel } from '../split/target-models.ts';
+import type { Unmapped } from './find-unmapped.ts';
+import { prismaColumnType } from './prisma-column-type.ts';
+import { prismaDefault } from './prisma-default.ts';
+import { isPrismaIdentifier, lowerFirst, pluralize, prismaString, snakeCase, tableNameFor, upperFirst } from './prisma-naming.ts';
+import type { OwnerProposal } from './propose-owners.ts';
+import type { ScaffoldCatalog, ScaffoldTableExtras } from './scaffold-catalog.ts';
+import { blockFieldNames, enumBlockLabels, findBlock, relationCount } from './schema-text.ts';
+
+/** A soft reference the scaffold adds to src/schema/soft-references.ts. */
+export interface SoftReferenceDraft {
+  readonly fromService: ServiceName;
+  readonly model: string;
+  readonly field: string;
+  readonly toService: ServiceName;
+  readonly toModel: string;
+  readonly toField: string;
+}
+
+/** What the scaffold adds to one service's schema.prisma. */
+export interface ServiceEdit {
+  /** New enum and model blocks, appended to the file. */
+  readonly blocks: string[];
+  /** Existing model → field lines to append. */
+  readonly fields: Map<string, string[]>;
+  /** Existing model → block attributes (@@index, @@unique) to append. */
+  readonly attributes: Map<string, string[]>;
+}
+
+export interface ScaffoldDraft {
+  readonly edits: ReadonlyMap<ServiceName, ServiceEdit>;
+  readonly softReferences: readonly SoftReferenceDraft[];
+  /** Things written with a caveat, said in the output. */
+  readonly notes: readonly string[];
+  /** Things that stop the scaffold (nothing is written): names the table/column. */
+  readonly problems: readonly string[];
+}
+
+export interface ScaffoldInputs {
+  readonly sourceSchema: string;
+  readonly sourceTables: ReadonlyMap<string, TableInfo>;
+  readonly catalog: ScaffoldCatalog;
+  readonly models: readonly TargetModel[];
+  readonly planFile: PlanFile;
+  readonly unmapped: Unmapped;
+  readonly owners: readonly OwnerProposal[];
+  /** Current text of each service's schema.prisma. */
+  readonly schemaTexts: ReadonlyMap<ServiceName, string>;
+}
+
+/** Where a source table lives after the scaffold: its service, model and field names. */
+interface Entity {
+  readonly table: string;
+  readonly service: ServiceName;
+  readonly model: string;
+  readonly targetTable: string;
+  readonly isNew: boolean;
+  /** Source column → field name. */
+  readonly fieldOf: Map<string, string>;
+  /** Every field name the model has or gets (scalar and relation). */
+  readonly names: Set<string>;
+  readonly lines: string[];
+  readonly attributes: string[];
+}
+
+const ACTIONS: Record<string, string> = { a: 'NoAction', r: 'Restrict', c: 'Cascade', n: 'SetNull', d: 'SetDefault' };
+const NO_EXTRAS: ScaffoldTableExtras = { defaults: new Map(), indexes: [], skippedIndexes: [], fkActions: new Map() };
+
+/**
+ * Turns the unmapped tables and columns into Prisma text in the house conventions: new enums and
+ * models (snake_case @@map/@map, @@schema, keys, uniques, indexes, defaults), relations inside a
+ * service, plain indexed ID columns plus soft references across services, and fields appended to
+ * the models of mapped tables. Pure: the caller writes the files.
+ */
+export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const edits = new Map<ServiceName, ServiceEdit>();
+  const edit = (s: ServiceName): ServiceEdit => {
+    let e = edits.get(s);
+    if (!e) edits.set(s, (e = { blocks: [], fields: new Map(), attributes: new Map() }));
+    return e;
+  };
+  const entities = new Map<string, Entity>();
+  const allModelNames = new Set(inp.models.map((m) => m.model));
+  for (const [table, m] of inp.unmapped.modelOf) {
+    const rules = inp.planFile.tables?.[m.model]?.columns ?? {};
+    const fieldOf = new Map<string, string>();
+    for (const f of m.fields) {
+      const r = rules[f.name];
+      fieldOf.set(r && 'source' in r ? r.source : f.name, f.name);
+    }
+    const block = findBlock(inp.schemaTexts.get(m.service) ?? '', 'model', m.model) ?? '';
+    entities.set(table, { table, service: m.service, model: m.model, targetTable: m.table, isNew: false, fieldOf, names: blockFieldNames(block), lines: [], attributes: [] });
+  }
+  for (const o of inp.owners) {
+    if (!isPrismaIdentifier(o.table)) problems.push(`table ${inp.sourceSchema}."${o.table}": its name is not a Prisma model name; rename it in the source or map it by hand with a plan file (tables.<Model>.source)`);
+    else if (allModelNames.has(o.table)) problems.push(`table ${inp.sourceSchema}."${o.table}": a model of that name exists already (mapped from another table in the plan file)`);
+    entities.set(o.table, { table: o.table, service: o.service, model: o.table, targetTable: tableNameFor(o.table), isNew: true, fieldOf: new Map(), names: new Set(), lines: [], attributes: [] });
+  }
+  const newColumns = new Map<string, ColumnInfo[]>();
+  for (const o of inp.owners) newColumns.set(o.table, [...(inp.sourceTables.get(o.table)?.columns ?? [])]);
+  for (const c of inp.unmapped.columns) {
+    const col = inp.sourceTables.get(c.table)?.columns.find((x) => x.name === c.column);
+    if (col) newColumns.set(c.table, [...(newColumns.get(c.table) ?? []), col]);
+  }
+  const enumsNeeded = new Map<ServiceName, Set<string>>();
+
+  // Scalar fields first: relations need every entity's field names.
+  for (const [table, cols] of newColumns) {
+    const ent = entities.get(table) as Entity;
+    const src = inp.sourceTables.get(table) as TableInfo;
+    const extras = inp.catalog.tables.get(table) ?? NO_EXTRAS;
+    for (const c of cols) {
+      if (!isPrismaIdentifier(c.name)) {
+        problems.push(`column ${inp.sourceSchema}."${table}"."${c.name}": its name is not a Prisma field name; map or ignore it in a plan file`);
+        continue;
+      }
+      if (ent.names.has(c.name)) {
+        problems.push(`column ${inp.sourceSchema}."${table}"."${c.name}": model ${ent.model} already has a field named ${c.name}; map the column in a plan file`);
+        continue;
+      }
+      ent.fieldOf.set(c.name, c.name);
+      ent.names.add(c.name);
+    }
+    if (ent.isNew && src.primaryKey.length === 0) addSurrogateKey(ent, notes, inp.sourceSchema);
+    for (const c of cols) {
+      if (ent.fieldOf.get(c.name) !== c.name) continue;
+      const t = prismaColumnType(c);
+      if (t.enumName) {
+        if (!isPrismaIdentifier(t.enumName)) problems.push(`enum type of ${inp.sourceSchema}."${table}"."${c.name}" ("${t.enumName}") is not a Prisma enum name`);
+        const set = enumsNeeded.get(ent.service) ?? new Set<string>();
+        set.add(t.enumName);
+        enumsNeeded.set(ent.service, set);
+      }
+      if (t.type.startsWith('Unsupported')) notes.push(`${ent.model}.${c.name}: type ${c.type} has no Prisma scalar; written as ${t.type} (migrated and copied, not readable through the client)`);
+      const single = src.primaryKey.length === 1 && src.primaryKey[0] === c.name && ent.isNew;
+      const uniqueAlone = extras.indexes.some((i) => i.unique && !i.primary && i.columns.length === 1 && i.columns[0] === c.name);
+      const attrs: string[] = [];
+      if (single) attrs.push('@id');
+      if (uniqueAlone) attrs.push('@unique');
+      let dflt = prismaDefault(extras.defaults.get(c.name), c, t);
+      if (!dflt && single && t.type === 'String' && !t.native && c.name === 'id') dflt = '@default(cuid())';
+      if (!dflt && c.name === 'updatedAt' && t.type === 'DateTime' && c.notNull && !c.isArray) dflt = '@updatedAt';
+      if (dflt) attrs.push(dflt);
+      if (t.native) attrs.push(t.native);
+      if (snakeCase(c.name) !== c.name) attrs.push(`@map(${prismaString(snakeCase(c.name))})`);
+      const optional = !c.notNull && !c.isArray && !single ? '?' : '';
+      ent.lines.push(`${c.name} ${t.type}${c.isArray ? '[]' : ''}${optional}${attrs.length ? ` ${attrs.join(' ')}` : ''}`);
+    }
+    if (ent.isNew && src.primaryKey.length > 1) ent.attributes.push(`@@id([${src.primaryKey.join(', ')}])`);
+    const newSet = new Set(cols.map((c) => c.name));
+    for (const i of extras.indexes) {
+      if (i.primary || (i.unique && i.columns.length === 1)) continue;
+      if (!i.columns.some((c) => newSet.has(c))) continue;
+      const fields = i.columns.map((c) => ent.fieldOf.get(c));
+      if (fields.some((f) => f === undefined)) continue;
+      ent.attributes.push(`${i.unique ? '@@unique' : '@@index'}([${fields.join(', ')}])`);
+    }
+    for (const name of extras.skippedIndexes) notes.push(`index ${name} on ${table} uses an expression or a predicate: not scaffolded; create it in a migration by hand if the service needs it`);
+  }
+
+  const softReferences: SoftReferenceDraft[] = [];
+  for (const [table, cols] of newColumns) {
+    const ent = entities.get(table) as Entity;
+    const src = inp.sourceTables.get(table) as TableInfo;
+    const extras = inp.catalog.tables.get(table) ?? NO_EXTRAS;
+    const newSet = new Set(cols.map((c) => c.name));
+    for (const fk of src.foreignKeys) {
+      if (!fk.columns.every((c) => newSet.has(c) || ent.isNew)) continue;
+      if (!fk.columns.some((c) => newSet.has(c))) continue;
+      addForeignKey(inp, ent, fk, extras, entities, edit, softReferences, notes);
+    }
+  }
+
+  for (const [service, names] of enumsNeeded) {
+    const text = inp.schemaTexts.get(service) ?? '';
+    for (const name of [...names].sort()) {
+      const labels = inp.catalog.enums.get(name) ?? [];
+      const existing = findBlock(text, 'enum', name);
+      if (existing) {
+        const have = enumBlockLabels(existing);
+        const missing = labels.filter((l) => !have.includes(l));
+        const extra = have.filter((l) => !labels.includes(l));
+        if (missing.length || extra.length) {
+          problems.push(`enum ${name} of service ${service} differs from the source type ${inp.sourceSchema}."${name}": ${missing.length ? `label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing in the service` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `label${extra.length > 1 ? 's' : ''} ${extra.join(', ')} not in the source` : ''}; it is hand-written, so the scaffold leaves it: fix it by hand`);
+        }
+        continue;
+      }
+      edit(service).blocks.push(enumBlock(name, labels, SERVICE_INFO[service].schema));
+    }
+  }
+  for (const ent of [...entities.values()].filter((e) => e.isNew).sort((a, b) => a.table.localeCompare(b.table))) {
+    const src = inp.sourceTables.get(ent.table) as TableInfo;
+    edit(ent.service).blocks.push(modelBlock(ent, inp.sourceSchema, src));
+  }
+  for (const ent of entities.values()) {
+    if (ent.isNew || (ent.lines.length === 0 && ent.attributes.length === 0)) continue;
+    const e = edit(ent.service);
+    e.fields.set(ent.model, ent.lines);
+    e.attributes.set(ent.model, ent.attributes);
+  }
+  return { edits, softReferences, notes, problems };
+}
+
+function addSurrogateKey(ent: Entity, notes: string[], sourceSchema: string): void {
+  const name = ent.names.has('id') ? 'scaffoldId' : 'id';
+  ent.names.add(name);
+  ent.lines.push(`/// Surrogate key: ${sourceSchema}."${ent.table}" has no primary key; filled by the target while copying.`);
+  ent.lines.push(`${name} BigInt @id @default(autoincrement())${name === 'id' ? '' : ` @map(${prismaString(snakeCase(name))})`}`);
+  notes.push(`${ent.model}: ${sourceSchema}."${ent.table}" has no primary key; the model gets a surrogate key ${name} (BigInt, autoincrement). The copy runs it as one chunk and verify compares it by its columns; add a primary key to the source if it is large.`);
+}
+
+function addForeignKey(
+  inp: ScaffoldInputs, ent: Entity, fk: ForeignKeyInfo, extras: ScaffoldTableExtras, entities: Map<string, Entity>,
+  edit: (s: ServiceName) => ServiceEdit, softReferences: SoftReferenceDraft[], notes: string[],
+): void {
+  const fields = fk.columns.map((c) => ent.fieldOf.get(c) as string);
+  const target = fk.refSchema === inp.sourceSchema ? entities.get(fk.refTable) : undefined;
+  const indexed = extras.indexes.some((i) => i.columns[0] === fk.columns[0]) || (inp.sourceTables.get(ent.table)?.primaryKey[0] === fk.columns[0]);
+  if (!target) {
+    notes.push(`${ent.model}.${fields.join(', ')}: foreign key ${fk.name} to ${fk.refSchema}."${fk.refTable}" (not moved to any service): kept as a plain column`);
+    if (!indexed) ent.attributes.push(`@@index([${fields.join(', ')}])`);
+    return;
+  }
+  const refFields = fk.refColumns.map((c) => target.fieldOf.get(c));
+  if (target.service !== ent.service || refFields.some((f) => f === undefined)) {
+    const doc = `/// Soft reference to ${SERVICE_INFO[target.service].schema}.${target.targetTable}.${fk.refColumns.map(snakeCase).join(', ')}.`;
+    const at = ent.lines.findIndex((l) => new RegExp(`^${fields[0]}\\s`).test(l));
+    if (at >= 0) ent.lines.splice(at, 0, doc);
+    if (!indexed) ent.attributes.push(`@@index([${fields.join(', ')}])`);
+    if (fields.length === 1 && refFields[0] !== undefined) {
+      softReferences.push({ fromService: ent.service, model: ent.model, field: fields[0] as string, toService: target.service, toModel: target.model, toField: refFields[0] });
+    } else notes.push(`${ent.model}.${fields.join(', ')}: composite reference to ${target.model} across services; not checked by \`split verify\``);
+    return;
+  }
+  // Inside the service: a relation on both sides.
+  const base = fields.length === 1 && /(.+?)_?(Id|ID|_id)$/.test(fields[0] as string) ? (fields[0] as string).replace(/_?(Id|ID|_id)$/, '') : lowerFirst(target.model);
+  const relField = uniqueName(ent.names, base === fields[0] ? `${base}Ref` : base);
+  const selfRef = target === ent;
+  const siblings = (inp.sourceTables.get(ent.table)?.foreignKeys ?? []).filter((f) => f.refTable === fk.refTable && f.refSchema === fk.refSchema).length;
+  const relName = selfRef || siblings > 1 || countRelations(inp, ent, target) > 0 ? `${ent.model}_${relField}` : undefined;
+  const required = fk.columns.every((c) => inp.sourceTables.get(ent.table)?.columns.find((x) => x.name === c)?.notNull);
+  const act = extras.fkActions.get(fk.name);
+  const args = [`${relName ? `${prismaString(relName)}, ` : ''}fields: [${fields.join(', ')}]`, `references: [${refFields.join(', ')}]`];
+  const onDelete = ACTIONS[act?.onDelete ?? 'a'];
+  if (onDelete !== (required ? 'Restrict' : 'SetNull')) args.push(`onDelete: ${onDelete}`);
+  const onUpdate = ACTIONS[act?.onUpdate ?? 'a'];
+  if (onUpdate !== 'Cascade') args.push(`onUpdate: ${onUpdate}`);
+  ent.lines.push(`${relField} ${target.model}${required ? '' : '?'} @relation(${args.join(', ')})`);
+  if (!indexed) ent.attributes.push(`@@index([${fields.join(', ')}])`);
+  const oneToOne = (inp.catalog.tables.get(ent.table)?.indexes ?? []).some((i) => i.unique && i.columns.length === fk.columns.length && i.columns.every((c) => fk.columns.includes(c)));
+  const backName = uniqueName(target.names, lowerFirst(oneToOne ? ent.model : pluralize(ent.model)));
+  target.lines.push(`${backName} ${ent.model}${oneToOne ? '?' : '[]'}${relName ? ` @relation(${prismaString(relName)})` : ''}`);
+  void edit;
+}
+
+/** Relations already declared or being added between two models (a second one needs a name). */
+function countRelations(inp: ScaffoldInputs, a: Entity, b: Entity): number {
+  const text = inp.schemaTexts.get(a.service) ?? '';
+  const inA = a.isNew ? 0 : relationCount(findBlock(text, 'model', a.model) ?? '', b.model);
+  const added = a.lines.filter((l) => new RegExp(`^\\w+\\s+${b.model}\\??\\s+@relation`).test(l)).length;
+  const inB = b.isNew ? 0 : relationCount(findBlock(text, 'model', b.model) ?? '', a.model);
+  return inA + added + inB;
+}
+
+function uniqueName(names: Set<string>, base: string): string {
+  let n = base;
+  for (let i = 2; names.has(n); i++) n = `${base}${i}`;
+  names.add(n);
+  return n;
+}
+
+function enumBlock(name: string, labels: readonly string[], schema: string): string {
+  const values = labels.map((l) => (isPrismaIdentifier(l) ? l : `${upperFirst(l.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, 'V$1'))} @map(${prismaString(l)})`));
+  return [`enum ${name} {`, ...values.map((v) => `  ${v}`), '', `  @@map(${prismaString(snakeCase(name))})`, `  @@schema(${prismaString(schema)})`, '}'].join('\n');
+}
+
+function modelBlock(ent: Entity, sourceSchema: string, src: TableInfo): string {
+  return [
+    `/// Scaffolded by \`vendhub-db split scaffold\` from ${sourceSchema}."${src.name}".`,
+    `model ${ent.model} {`,
+    ...ent.lines.map((l) => `  ${l}`),
+    '',
+    ...ent.attributes.map((a) => `  ${a}`),
+    `  @@map(${prismaString(ent.targetTable)})`,
+    `  @@schema(${prismaString(SERVICE_INFO[ent.service].schema)})`,
+    '}',
+  ].join('\n');
+}

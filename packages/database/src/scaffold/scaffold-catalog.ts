@@ -1,0 +1,72 @@
+import type pg from 'pg';
+
+/** An index of a source table over plain columns (no expression, no predicate). */
+export interface IndexInfo {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+  readonly primary: boolean;
+}
+
+/** What `split scaffold` needs beyond the split's table catalog (src/catalog/table-catalog.ts). */
+export interface ScaffoldTableExtras {
+  /** Column → default expression (pg_get_expr), for columns that have one. */
+  readonly defaults: ReadonlyMap<string, string>;
+  readonly indexes: readonly IndexInfo[];
+  /** Indexes left out because they use expressions or a predicate: named in the output. */
+  readonly skippedIndexes: readonly string[];
+  /** FK constraint name → its ON DELETE / ON UPDATE action letters (pg_constraint confdeltype/confupdtype). */
+  readonly fkActions: ReadonlyMap<string, { readonly onDelete: string; readonly onUpdate: string }>;
+}
+
+export interface ScaffoldCatalog {
+  readonly tables: ReadonlyMap<string, ScaffoldTableExtras>;
+  /** Enum types of the schema: name → labels in sort order. */
+  readonly enums: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Reads defaults, every index, FK actions and enum types of `schema`. */
+export async function readScaffoldCatalog(client: pg.ClientBase, schema: string): Promise<ScaffoldCatalog> {
+  const defs = await client.query<{ t: string; c: string; expr: string }>(
+    `SELECT c.relname AS t, a.attname AS c, pg_get_expr(d.adbin, d.adrelid) AS expr
+       FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+      WHERE n.nspname = $1 AND a.attgenerated = ''`,
+    [schema],
+  );
+  const idx = await client.query<{ t: string; name: string; uniq: boolean; prim: boolean; plain: boolean; cols: string[] | null }>(
+    `SELECT c.relname AS t, ic.relname AS name, i.indisunique AS uniq, i.indisprimary AS prim,
+            (i.indexprs IS NULL AND i.indpred IS NULL) AS plain,
+            (SELECT array_agg(a.attname ORDER BY x.i)::text[] FROM unnest(i.indkey::int2[]) WITH ORDINALITY x(n, i)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n) AS cols
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+      WHERE n.nspname = $1 AND c.relkind IN ('r','p') ORDER BY ic.relname`,
+    [schema],
+  );
+  const fks = await client.query<{ t: string; name: string; del: string; upd: string }>(
+    `SELECT c.relname AS t, k.conname AS name, k.confdeltype AS del, k.confupdtype AS upd
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND k.contype = 'f'`,
+    [schema],
+  );
+  const en = await client.query<{ name: string; labels: string[] }>(
+    `SELECT t.typname AS name, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+      WHERE n.nspname = $1 GROUP BY t.typname`,
+    [schema],
+  );
+  const tables = new Map<string, { defaults: Map<string, string>; indexes: IndexInfo[]; skippedIndexes: string[]; fkActions: Map<string, { onDelete: string; onUpdate: string }> }>();
+  const get = (t: string) => {
+    let x = tables.get(t);
+    if (!x) tables.set(t, (x = { defaults: new Map(), indexes: [], skippedIndexes: [], fkActions: new Map() }));
+    return x;
+  };
+  for (const d of defs.rows) get(d.t).defaults.set(d.c, d.expr);
+  for (const i of idx.rows) {
+    if (i.plain && i.cols && i.cols.length > 0) get(i.t).indexes.push({ name: i.name, columns: i.cols, unique: i.uniq, primary: i.prim });
+    else get(i.t).skippedIndexes.push(i.name);
+  }
+  for (const f of fks.rows) get(f.t).fkActions.set(f.name, { onDelete: f.del, onUpdate: f.upd });
+  return { tables, enums: new Map(en.rows.map((e) => [e.name, e.labels])) };
+}

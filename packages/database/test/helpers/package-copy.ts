@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliResult } from './cli.ts';
+
+const PACKAGE = fileURLToPath(new URL('../..', import.meta.url));
+const REPO_NODE_MODULES = join(PACKAGE, '..', '..', 'node_modules');
+
+/**
+ * A copy of packages/database in a temporary folder, so a test can let the CLI write schema files,
+ * migrations, soft references and generated clients without touching the repository's own.
+ * node_modules are linked, not copied.
+ */
+export interface PackageCopy {
+  readonly root: string;
+  run(args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<CliResult>;
+  /** `tsc --noEmit` over the copy (what `npm run typecheck` does). */
+  typecheck(): Promise<CliResult>;
+  remove(): void;
+}
+
+export function copyPackage(): PackageCopy {
+  const top = mkdtempSync(join(tmpdir(), 'vh-pkg-'));
+  const root = join(top, 'packages', 'database');
+  cpSync(PACKAGE, root, { recursive: true, filter: (src) => !/(^|[/\\])node_modules([/\\]|$)/.test(src.slice(PACKAGE.length)) });
+  symlinkSync(REPO_NODE_MODULES, join(top, 'node_modules'), 'dir');
+  if (existsSync(join(PACKAGE, 'node_modules'))) symlinkSync(join(PACKAGE, 'node_modules'), join(root, 'node_modules'), 'dir');
+  const exec = (file: string, args: string[], env: Record<string, string>, timeoutMs: number) =>
+    new Promise<CliResult>((resolve, reject) => {
+      const child = spawn(process.execPath, [file, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(t);
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+  return {
+    root,
+    run: (args, env = {}, timeoutMs = 600_000) => exec(join(root, 'bin', 'vendhub-db.js'), args, env, timeoutMs),
+    typecheck: () => exec(join(REPO_NODE_MODULES, 'typescript', 'bin', 'tsc'), ['-p', join(root, 'tsconfig.json'), '--noEmit'], {}, 300_000),
+    remove: () => rmSync(top, { recursive: true, force: true }),
+  };
+}
