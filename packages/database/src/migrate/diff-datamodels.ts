@@ -1,4 +1,4 @@
-import type { PoolConfig } from 'pg';
+import type { ParsedConnection } from '../config/connection-url.ts';
 import { NO_FILTERS, openSchemaEngine } from './schema-engine.ts';
 
 /**
@@ -6,8 +6,8 @@ import { NO_FILTERS, openSchemaEngine } from './schema-engine.ts';
  * migration history is replayed, so no shadow database is needed (the engine still opens `pool`
  * for its version checks, and writes nothing there).
  */
-export async function diffDatamodels(pool: PoolConfig, searchPath: string, path: string, from: string, to: string): Promise<string> {
-  const h = await openSchemaEngine(pool, searchPath, { path, content: to }, 'diff');
+export async function diffDatamodels(conn: ParsedConnection, searchPath: string, path: string, from: string, to: string): Promise<string> {
+  const h = await openSchemaEngine(conn, searchPath, { path, content: to }, 'diff');
   try {
     const r = await h.engine.diff({
       from: { tag: 'schemaDatamodel', files: [{ path, content: from }] },

@@ -77,7 +77,7 @@ export async function runScaffold(env: Env, o: ScaffoldOptions): Promise<Scaffol
     const after = new Map<ServiceName, string>();
     for (const s of touched) after.set(s, formatted(applyEdit(schemaTexts.get(s) as string, draft.edits.get(s) as ServiceEdit)));
     const sqls = new Map<ServiceName, string>();
-    for (const s of touched) sqls.set(s, await diffDatamodels(ctx.serviceConfigs[s].direct.pool, SERVICE_INFO[s].schema, schemaPath(s), schemaTexts.get(s) as string, after.get(s) as string));
+    for (const s of touched) sqls.set(s, await diffDatamodels(ctx.serviceConfigs[s].direct, SERVICE_INFO[s].schema, schemaPath(s), schemaTexts.get(s) as string, after.get(s) as string));
     const services: { service: ServiceName; schemaFile: string; migration: string | undefined }[] = [];
     for (const s of touched) {
       writeFileSync(schemaPath(s), after.get(s) as string);
