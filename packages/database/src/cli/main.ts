@@ -5,6 +5,7 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import type { CommandContext } from './context.ts';
 import { processOutput, reportError, type Output } from './output.ts';
 import { registerSplitCommands } from './split-commands.ts';
+import { registerServicesCommands } from './services-commands.ts';
 
 const ENV_HELP = `Environment:
   DATABASE_URL                 database for every service without a URL of its own
@@ -67,6 +68,7 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
     .addOption(jsonOpt())
     .action((s: string, n: string) => run(async () => (await import('./commands/migrate.ts')).newMigrationCommand(s, n, ctx()))());
   registerSplitCommands(program, { ctx, run, jsonOpt });
+  registerServicesCommands(program, { ctx, run, jsonOpt });
 
   try {
     await program.parseAsync(argv);

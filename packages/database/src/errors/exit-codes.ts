@@ -23,6 +23,10 @@ export const EXIT = Object.freeze({
   COPY: 9,
   /** `verify` found source and targets different. */
   VERIFY: 10,
+  /** `services check` found calls that break or lose integrity after the split. */
+  SERVICES_FINDINGS: 20,
+  /** `services check`/`fix`: a file did not parse, so the analysis is incomplete. */
+  SERVICES_UNANALYSED: 21,
   /** Interrupted (Ctrl-C / SIGTERM) at a chunk boundary; resumable with `--resume`. */
   INTERRUPTED: 130,
 });
@@ -39,4 +43,6 @@ export const EXIT_CODE_HELP = `Exit codes:
   8    preflight refused (privileges, row-level security, target not migrated or not empty, bad rows)
   9    copy failed part-way (run again with --resume)
   10   verify found a difference between source and targets
+  20   services check: findings (calls that break or lose integrity after the split)
+  21   services check/fix: a file did not parse (reported; the analysis is incomplete)
   130  interrupted at a chunk boundary (run again with --resume)`;
