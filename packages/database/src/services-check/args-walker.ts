@@ -99,7 +99,7 @@ export class ArgsWalker {
           this.walkRelationFilter(rel, v);
           continue;
         }
-        if (f && !f.scalars.has(key)) this.unknown(model, key, node);
+        if (f && !f.scalars.has(key) && !f.compoundKeys.has(key)) this.unknown(model, key, node);
       }
     }
   }
@@ -186,7 +186,7 @@ export class ArgsWalker {
     const f = this.fields(model);
     if (!obj || !f) return;
     for (const [key, node] of propertiesOf(obj, this.scope)) {
-      if (!f.scalars.has(key) && !f.relations.has(key) && !key.includes('_')) this.unknown(model, key, node);
+      if (!f.scalars.has(key) && !f.compoundKeys.has(key)) this.unknown(model, key, node);
     }
   }
 

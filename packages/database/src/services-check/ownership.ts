@@ -37,10 +37,18 @@ export interface Ownership {
   /** Client accessor (`auditLog`) → model name (`AuditLog`), over every schema. */
   readonly modelByAccessor: ReadonlyMap<string, string>;
   /** Every model's fields (service schema and monolith together): scalar names and relations. */
-  fieldsOf(model: string): { scalars: ReadonlySet<string>; relations: ReadonlyMap<string, RelationInfo> } | undefined;
+  fieldsOf(model: string): ModelFields | undefined;
   /** `Task.assignedToId` style soft references: scalar columns whose foreign key the split removed. */
   readonly softReferences: ReadonlyMap<string, { target: string; targetService: string }>;
   readonly tables: readonly TableName[];
+}
+
+/** A model's fields over the monolith and its service schema. */
+export interface ModelFields {
+  readonly scalars: ReadonlySet<string>;
+  readonly relations: ReadonlyMap<string, RelationInfo>;
+  /** Names of compound unique keys (`machineId_itemId`), valid as `where` keys. */
+  readonly compoundKeys: ReadonlySet<string>;
 }
 
 export interface OwnershipSource {
@@ -95,12 +103,13 @@ function buildOwnership(dir: string): Ownership {
   const relationNames = new Map([...relationNamesOf(monolithText), ...services.flatMap((s) => [...relationNamesOf(readFileSync(join(dir, s, 'schema.prisma'), 'utf8'))])]);
   const lists = new Set([...listFields(monolithText), ...services.flatMap((s) => [...listFields(readFileSync(join(dir, s, 'schema.prisma'), 'utf8'))])]);
   const modelNames = new Set([...serviceModels.keys(), ...monolith.keys()]);
-  const fields = new Map<string, { scalars: Set<string>; relations: Map<string, RelationInfo> }>();
+  const fields = new Map<string, { scalars: Set<string>; relations: Map<string, RelationInfo>; compoundKeys: Set<string> }>();
   for (const model of modelNames) {
-    const entry = { scalars: new Set<string>(), relations: new Map<string, RelationInfo>() };
+    const entry = { scalars: new Set<string>(), relations: new Map<string, RelationInfo>(), compoundKeys: new Set<string>() };
     for (const info of [monolith.get(model), serviceModels.get(model)]) {
       if (!info) continue;
       for (const s of info.scalars.keys()) entry.scalars.add(s);
+      for (const k of info.uniqueKeys) if (k.fields.length > 1) entry.compoundKeys.add(k.name);
       for (const [field, target] of info.relations) {
         const keyFields = info.relationKeys.get(field) ?? [];
         const from = ownerOf.get(model);
@@ -142,7 +151,7 @@ function buildOwnership(dir: string): Ownership {
 }
 
 /** For the side of a relation without the key (`User.assignedTasks`), the key lives on the other model. */
-function fillBackReferences(fields: Map<string, { scalars: Set<string>; relations: Map<string, RelationInfo> }>, names: ReadonlyMap<string, string>): void {
+function fillBackReferences(fields: Map<string, { relations: Map<string, RelationInfo> }>, names: ReadonlyMap<string, string>): void {
   for (const entry of fields.values()) {
     for (const [name, rel] of entry.relations) {
       if (rel.keyFields.length > 0) {

@@ -30,7 +30,7 @@ function globToRegex(glob: string, capture: boolean): RegExp {
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`(?:^|/)${re}$`);
+  return new RegExp(`^${re}$`);
 }
 
 /**
@@ -51,7 +51,7 @@ export function parseRule(text: string, services: readonly string[]): PathRule {
   return { pattern, service, regex: globToRegex(pattern, service === undefined) };
 }
 
-/** The glob as a matcher without a service (for `--exclude`). */
+/** The glob as a matcher of paths relative to the checked folder (for `--exclude`). */
 export function globMatcher(glob: string): RegExp {
   return globToRegex(glob.replace(/^\.\//, ''), false);
 }
@@ -64,10 +64,14 @@ export function globMatcher(glob: string): RegExp {
 export function serviceOfPath(absPath: string, rules: readonly PathRule[], services: readonly string[]): string | undefined {
   const p = absPath.replace(/\\/g, '/');
   for (const rule of rules) {
-    const m = rule.regex.exec(p);
-    if (!m) continue;
-    const service = rule.service ?? m[1];
-    if (service && services.includes(service)) return service;
+    // Every folder boundary is a candidate start: /work/services/repo/services/auth/x.js must not
+    // stop at the first `services/` whose next folder is no service.
+    for (let i = 0; i < p.length; i = p.indexOf('/', i) + 1 || p.length) {
+      const m = rule.regex.exec(p.slice(i));
+      const service = m ? (rule.service ?? m[1]) : undefined;
+      if (service && services.includes(service)) return service;
+      if (p.indexOf('/', i) < 0) break;
+    }
   }
   return undefined;
 }
