@@ -181,7 +181,7 @@ describe('services check and fix as a subprocess', () => {
     const before = readFileSync(join(dir, 'services', 'machines', 'routes', 'machines.js'), 'utf8');
     const diff = await runCli(['services', 'fix', dir]);
     expect(diff.code).toBe(0);
-    expect(diff.stdout).toContain('+const { getAuthClient, getTasksClient } = require(\'@vendhub/database\');');
+    expect(diff.stdout).toContain('+const { getTasksClient, getAuthClient } = require(\'@vendhub/database\');');
     expect(diff.stdout).toContain('-    return prisma.task.count(');
     expect(diff.stdout).toContain('+    return getTasksClient().task.count(');
     expect(readFileSync(join(dir, 'services', 'machines', 'routes', 'machines.js'), 'utf8')).toBe(before);

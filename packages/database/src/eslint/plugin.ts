@@ -61,8 +61,8 @@ export const noCrossServiceRule = {
         const setup = setupFor(opts);
         const file = context.filename;
         // Backup files and generated code: skipped as the CLI skips them (ESLint's ignores do the rest).
-        if (skipReason(file, file.replace(/\\/g, '/'), setup, Boolean(opts.includeGenerated))) return;
         const text = context.sourceCode.text;
+        if (skipReason(file, file.replace(/\\/g, '/'), setup, Boolean(opts.includeGenerated), text)) return;
         const service = serviceOfPath(file, setup.rules, setup.ownership.services);
         const result = analyzeSource({ file, text, service, ownership: setup.ownership, clientNames: setup.clientNames });
         for (const f of result.findings) {

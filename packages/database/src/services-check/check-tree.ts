@@ -112,14 +112,14 @@ function listSources(root: string): string[] {
   return out;
 }
 
-/** Why a file is left out, or undefined to analyse it. */
-export function skipReason(abs: string, rel: string, setup: CheckSetup, includeGenerated: boolean): string | undefined {
+/** Why a file is left out, or undefined to analyse it. `text`: the file's text when already read. */
+export function skipReason(abs: string, rel: string, setup: CheckSetup, includeGenerated: boolean, text?: string): string | undefined {
   if (setup.exclude.some((re) => re.test(rel))) return 'excluded';
   if (DECLARATION.test(rel)) return 'declaration';
   if (includeGenerated) return undefined;
   if (BACKUP.test(rel) || !SOURCE_EXTENSIONS.test(rel)) return 'backup';
   if (GENERATED_NAME.test(rel) || rel.split('/').slice(0, -1).some((d) => GENERATED_DIR.has(d))) return 'generated';
-  if (GENERATED_HEADER.test(head(abs))) return 'generated';
+  if (GENERATED_HEADER.test(text === undefined ? head(abs) : text.slice(0, 600))) return 'generated';
   return undefined;
 }
 

@@ -15,7 +15,9 @@ export function fixEdits(text: string, file: string, fixes: readonly FindingFix[
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, /\.tsx?$|\.[cm]ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JSX);
   const edits = fixes.flatMap((f) => f.edits);
   const declared = declaredTopLevelNames(sf);
-  const names = [...new Set(fixes.map((f) => f.importName))].filter((n) => !declared.has(n)).sort();
+  // In order of first use: the same text whether applied at once or one fix at a time (ESLint).
+  const ordered = [...fixes].sort((a, b) => (a.edits[0]?.start ?? 0) - (b.edits[0]?.start ?? 0));
+  const names = [...new Set(ordered.map((f) => f.importName))].filter((n) => !declared.has(n));
   if (names.length > 0) edits.push(importEdit(sf, text, names, module));
   return edits;
 }
