@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { analyzeSource } from '../services-check/analyze-source.ts';
 import { checkSetup, skipReason, type CheckSetup } from '../services-check/check-tree.ts';
 import { KIND_INFO } from '../services-check/finding.ts';
@@ -16,6 +17,7 @@ export interface RuleOptions {
 interface RuleContext {
   readonly options: readonly RuleOptions[];
   readonly filename: string;
+  readonly cwd?: string;
   readonly sourceCode: { readonly text: string; getIndexFromLoc?(loc: { line: number; column: number }): number };
   report(d: { loc: { start: { line: number; column: number }; end: { line: number; column: number } }; message: string; fix?: (fixer: RuleFixer) => unknown }): void;
 }
@@ -63,7 +65,8 @@ export const noCrossServiceRule = {
         // Backup files and generated code: skipped as the CLI skips them (ESLint's ignores do the rest).
         const text = context.sourceCode.text;
         if (skipReason(file, file.replace(/\\/g, '/'), setup, Boolean(opts.includeGenerated), text)) return;
-        const service = serviceOfPath(file, setup.rules, setup.ownership.services);
+        const rel = context.cwd ? relative(context.cwd, file) : undefined;
+        const service = serviceOfPath(file, setup.rules, setup.ownership.services, rel && !rel.startsWith('..') ? rel : undefined);
         const result = analyzeSource({ file, text, service, ownership: setup.ownership, clientNames: setup.clientNames });
         for (const f of result.findings) {
           if (f.kind === 'unparsable') continue; // ESLint reports its own parse errors

@@ -84,7 +84,7 @@ export function checkTree(opts: CheckOptions): CheckReport {
   const fixes = new Map<string, { fixes: readonly FindingFix[]; module: 'esm' | 'cjs' }>();
   for (const abs of listSources(root)) {
     const rel = relative(root, abs).split(sep).join('/');
-    const service = serviceOfPath(abs, setup.rules, setup.ownership.services);
+    const service = serviceOfPath(abs, setup.rules, setup.ownership.services, rel);
     const reason = skipReason(abs, rel, setup, Boolean(opts.includeGenerated));
     if (reason) {
       files.push({ file: rel, service, state: 'skipped', reason });

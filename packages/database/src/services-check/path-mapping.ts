@@ -56,21 +56,38 @@ export function globMatcher(glob: string): RegExp {
   return globToRegex(glob.replace(/^\.\//, ''), false);
 }
 
+/** `machines-service`, `vendhub_machines`, `Machines-API` → `machines` when that is a service. */
+function normalizeSegment(segment: string, services: readonly string[]): string {
+  const lower = segment.toLowerCase();
+  if (services.includes(lower)) return lower;
+  const bare = lower.replace(/^vendhub[-_]/, '').replace(/[-_](?:service|svc|api|server|app)$/, '');
+  return services.includes(bare) ? bare : segment;
+}
+
 /**
- * The service of a file: the first rule that matches and names a known service.
+ * The service of a file: the first rule that matches. Inside the checked folder (`relPath`), a
+ * `<service>` segment that names no data service (`services/reports/…`) is still the file's
+ * service, one that owns no models, so every model it reads belongs to another service. Above the
+ * checked folder (`/work/services/repo/…`) only known services count.
  *
  * @example serviceOfPath('/repo/services/machines/routes/list.js', rules, services) // 'machines'
  */
-export function serviceOfPath(absPath: string, rules: readonly PathRule[], services: readonly string[]): string | undefined {
+export function serviceOfPath(absPath: string, rules: readonly PathRule[], services: readonly string[], relPath?: string): string | undefined {
+  const starts = (p: string) => [0, ...[...p.matchAll(/\//g)].map((m) => (m.index as number) + 1)];
+  const rel = relPath?.replace(/\\/g, '/');
+  for (const rule of rules) {
+    for (const i of rel ? starts(rel) : []) {
+      const m = rule.regex.exec(rel!.slice(i));
+      if (m) return rule.service ?? normalizeSegment(m[1] as string, services);
+    }
+  }
   const p = absPath.replace(/\\/g, '/');
   for (const rule of rules) {
-    // Every folder boundary is a candidate start: /work/services/repo/services/auth/x.js must not
-    // stop at the first `services/` whose next folder is no service.
-    for (let i = 0; i < p.length; i = p.indexOf('/', i) + 1 || p.length) {
+    for (const i of starts(p)) {
       const m = rule.regex.exec(p.slice(i));
-      const service = m ? (rule.service ?? m[1]) : undefined;
-      if (service && services.includes(service)) return service;
-      if (p.indexOf('/', i) < 0) break;
+      if (!m) continue;
+      const service = rule.service ?? normalizeSegment(m[1] as string, services);
+      if (services.includes(service)) return service;
     }
   }
   return undefined;
