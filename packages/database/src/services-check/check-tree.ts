@@ -7,7 +7,7 @@ import { DEFAULT_MAPPING, globMatcher, parseRule, serviceOfPath, type PathRule }
 
 export const SOURCE_EXTENSIONS = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const DECLARATION = /\.d\.[cm]?ts$/;
-const BACKUP = /(?:\.(?:bak|orig|old|rej|swp|swo|tmp|backup)|~)$|(?:^|\/)\.#[^/]*$|\.(?:bak|orig|old|backup)\.[cm]?[jt]sx?$|(?:^|[/.-])copy(?: \d+)?\.[cm]?[jt]sx?$/i;
+const BACKUP = /(?:\.(?:bak|orig|old|rej|swp|swo|tmp|backup)|~)$|(?:^|\/)\.#[^/]*$|\.(?:bak|orig|old|backup)\.[cm]?[jt]sx?$| copy(?: \d+)?\.[cm]?[jt]sx?$/i;
 const GENERATED_NAME = /\.(?:min|generated|gen|bundle)\.[cm]?[jt]sx?$/;
 const GENERATED_DIR = new Set(['generated', '__generated__', 'dist', 'build', 'coverage', '.next', '.nuxt', 'out']);
 const NEVER = new Set(['node_modules', '.git']);
