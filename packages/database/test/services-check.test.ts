@@ -146,6 +146,15 @@ describe('analyzeSource', () => {
     ]);
   });
 
+  it('an unknown model is reported only on a client beyond doubt; clearing a soft reference is no write to check', () => {
+    const r = run('db.pool.count();\nprisma.widget.count();\nawait prisma.$transaction(async (t) => t.gadget.count());\nprisma.task.update({ where: { id: 1 }, data: { assignedToId: null, machineId: undefined, createdById: x } });', 'tasks');
+    expect(r.findings.map((f) => `${f.line} ${f.kind} ${f.models.join(',')}`)).toEqual([
+      '2 unknown-model widget',
+      '3 unknown-model gadget',
+      '4 soft-reference-write Task,User',
+    ]);
+  });
+
   it('a syntax error is one unparsable finding, never a silent pass', () => {
     const r = run('prisma.task.findMany({ where: { id: 1 }');
     expect(r.parsed).toBe(false);

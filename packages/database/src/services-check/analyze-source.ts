@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { ArgsWalker, type ArgIssue } from './args-walker.ts';
-import { clientOf, declareStatements, declareVariable, Scope, type ClientNaming, type ClientRef, type TransactionScope } from './client-scope.ts';
+import { clientOf, declareStatements, declareVariable, Scope, sharedClient, type ClientNaming, type ClientRef, type TransactionScope } from './client-scope.ts';
 import { describeIssue, factoryName } from './describe-finding.ts';
 import type { Finding, FindingKind, TextEdit } from './finding.ts';
 import type { Ownership } from './ownership.ts';
@@ -124,7 +124,7 @@ class FileRun {
     fn.parameters.forEach((p, i) => {
       if (!ts.isIdentifier(p.name)) return;
       if (i === 0 && tx) scope.declare(p.name.text, { kind: 'client', client: tx });
-      else if (this.naming.names.has(p.name.text)) scope.declare(p.name.text, { kind: 'client', client: { service: undefined, replaceable: true } });
+      else if (this.naming.names.has(p.name.text)) scope.declare(p.name.text, { kind: 'client', client: sharedClient(p.name.text) });
       else scope.declare(p.name.text, { kind: 'other' });
     });
   }
@@ -173,7 +173,7 @@ class FileRun {
     const model = own.modelByAccessor.get(t.accessor);
     const service = t.client.service ?? this.input.service;
     if (!model) {
-      if (t.strong) this.add(t.accessorNode, 'unknown-model', [t.accessor], service, { accessor: t.accessor });
+      if (t.strong && t.client.certain) this.add(t.accessorNode, 'unknown-model', [t.accessor], service, { accessor: t.accessor });
       return;
     }
     const owner = own.ownerOf.get(model);
@@ -197,7 +197,7 @@ class FileRun {
     if (!client || !arg) return undefined;
     const tx: TransactionScope = { node: call.expression, models: new Set() };
     if (ts.isArrowFunction(arg) || ts.isFunctionExpression(arg)) {
-      this.txCallbacks.set(arg, { service: client.service, transaction: tx, replaceable: false });
+      this.txCallbacks.set(arg, { service: client.service, transaction: tx, replaceable: false, certain: true });
     } else if (ts.isArrayLiteralExpression(arg)) {
       for (const el of arg.elements) {
         if (!ts.isCallExpression(el) || !ts.isPropertyAccessExpression(el.expression)) continue;

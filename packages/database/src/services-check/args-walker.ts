@@ -208,7 +208,9 @@ export class ArgsWalker {
           continue;
         }
         const soft = this.own.softReferences.get(`${model}.${key}`);
-        if (soft) this.report({ node, kind: 'soft-reference-write', models: [model, soft.target], field: key });
+        // Clearing the reference (null/undefined) cannot leave it dangling.
+        const clears = v !== undefined && (v.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(v) && v.text === 'undefined'));
+        if (soft && !clears) this.report({ node, kind: 'soft-reference-write', models: [model, soft.target], field: key });
       }
     }
   }

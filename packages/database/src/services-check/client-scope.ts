@@ -11,7 +11,16 @@ export interface ClientRef {
   readonly transaction?: TransactionScope;
   /** True when the receiver text can be swapped for another service's client by the codemod. */
   readonly replaceable: boolean;
+  /**
+   * True when it is a Prisma client beyond doubt (a factory, `new PrismaClient`, a name with
+   * "prisma", a `$transaction` callback's parameter); only then is an unknown model reported, so
+   * `db.pool.count()` on some other `db` is not.
+   */
+  readonly certain?: boolean;
 }
+
+/** The shared (monolith) client, known by a name. */
+export const sharedClient = (name: string): ClientRef => ({ service: undefined, replaceable: true, certain: /prisma/i.test(name) });
 
 /** Collects the owners of every model a transaction touches. */
 export interface TransactionScope {
@@ -76,18 +85,18 @@ export function clientOf(expr: ts.Expression, scope: Scope, naming: ClientNaming
     const name = calleeName(e);
     if (!name) return undefined;
     const service = serviceOfFactory(name, e, naming);
-    if (service) return { service, replaceable: true };
-    if (SHARED_GETTER.test(name)) return { service: undefined, replaceable: true };
+    if (service) return { service, replaceable: true, certain: true };
+    if (SHARED_GETTER.test(name)) return sharedClient(name);
     return undefined;
   }
-  if (ts.isNewExpression(e)) return calleeName(e) === 'PrismaClient' ? { service: undefined, replaceable: true } : undefined;
+  if (ts.isNewExpression(e)) return calleeName(e) === 'PrismaClient' ? { service: undefined, replaceable: true, certain: true } : undefined;
   if (ts.isIdentifier(e)) {
     const b = scope.lookup(e.text);
     if (b?.kind === 'client') return b.client;
     if (b && b.kind !== 'other') return undefined;
-    return naming.names.has(e.text) ? { service: undefined, replaceable: true } : undefined;
+    return naming.names.has(e.text) ? sharedClient(e.text) : undefined;
   }
-  if (ts.isPropertyAccessExpression(e)) return naming.names.has(e.name.text) ? { service: undefined, replaceable: true } : undefined;
+  if (ts.isPropertyAccessExpression(e)) return naming.names.has(e.name.text) ? sharedClient(e.name.text) : undefined;
   return undefined;
 }
 
@@ -133,13 +142,13 @@ export function declareVariable(d: ts.VariableDeclaration, scope: Scope, naming:
     const prop = el.propertyName && ts.isIdentifier(el.propertyName) ? el.propertyName.text : el.name.text;
     if (source && !prop.startsWith('$')) scope.declare(el.name.text, { kind: 'delegate', client: source, accessor: prop });
     else if (naming.names.has(prop) || (fromModule && CLIENT_MODULE.test(fromModule) && /^[a-z]/.test(prop) && !/^(get|create)/.test(prop) && /prisma|db/i.test(prop)))
-      scope.declare(el.name.text, { kind: 'client', client: { service: undefined, replaceable: true } });
+      scope.declare(el.name.text, { kind: 'client', client: sharedClient(prop) });
     else scope.declare(el.name.text, { kind: 'other' });
   }
 }
 
 function bindingOf(name: string, init: ts.Expression | undefined, scope: Scope, naming: ClientNaming): Binding {
-  if (!init) return naming.names.has(name) ? { kind: 'client', client: { service: undefined, replaceable: true } } : { kind: 'other' };
+  if (!init) return naming.names.has(name) ? { kind: 'client', client: sharedClient(name) } : { kind: 'other' };
   if (ts.isObjectLiteralExpression(init)) return { kind: 'object', node: init };
   const client = clientOf(init, scope, naming);
   if (client) return { kind: 'client', client };
@@ -149,9 +158,9 @@ function bindingOf(name: string, init: ts.Expression | undefined, scope: Scope, 
   }
   const spec = isRequireOf(init);
   if (spec !== undefined && CLIENT_MODULE.test(spec) && (naming.names.has(name) || /prisma/i.test(name))) {
-    return { kind: 'client', client: { service: undefined, replaceable: true } };
+    return { kind: 'client', client: { ...sharedClient(name), certain: /prisma/i.test(name) || /prisma/i.test(spec) } };
   }
-  if (naming.names.has(name)) return { kind: 'client', client: { service: undefined, replaceable: true } };
+  if (naming.names.has(name)) return { kind: 'client', client: sharedClient(name) };
   return { kind: 'other' };
 }
 
@@ -169,10 +178,11 @@ function isRequireOf(e: ts.Expression): string | undefined {
 function declareImport(st: ts.ImportDeclaration, scope: Scope): void {
   const clause = st.importClause;
   if (!clause || !ts.isStringLiteral(st.moduleSpecifier)) return;
-  const fromClientModule = CLIENT_MODULE.test(st.moduleSpecifier.text);
+  const spec = st.moduleSpecifier.text;
+  const fromClientModule = CLIENT_MODULE.test(spec);
   const bind = (local: string) => {
     const looksLikeClient = fromClientModule && /^[a-z]/.test(local) && !/^(get|create)/.test(local) && /prisma|db|client/i.test(local);
-    scope.declare(local, looksLikeClient ? { kind: 'client', client: { service: undefined, replaceable: true } } : { kind: 'other' });
+    scope.declare(local, looksLikeClient ? { kind: 'client', client: { ...sharedClient(local), certain: /prisma/i.test(local) || /prisma/i.test(spec) } } : { kind: 'other' });
   };
   if (clause.name) bind(clause.name.text);
   const nb = clause.namedBindings;
