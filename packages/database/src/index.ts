@@ -22,3 +22,4 @@ export { provisionRoles, type RoleResult } from './roles/provision-roles.ts';
 export { prometheusText, type CacheStats, type CacheHealth } from './cache/index.ts';
 export { VendhubError, type ErrorCode } from './errors/vendhub-error.ts';
 export { EXIT } from './errors/exit-codes.ts';
+export { attachRelated, relatedOne, relatedMany, relatedCount, type RelatedCache, type OneSpec, type ManySpec, type CountSpec } from './stitch/attach-related.ts';

@@ -6,6 +6,7 @@ import type { CommandContext } from './context.ts';
 import { processOutput, reportError, type Output } from './output.ts';
 import { registerSplitCommands } from './split-commands.ts';
 import { SERVICE_INFO, SERVICES } from '../services.ts';
+import { registerServicesCommands } from './services-commands.ts';
 
 const ENV_HELP = `Environment:
   DATABASE_URL                 database for every service without a URL of its own
@@ -90,6 +91,7 @@ export async function main(argv: string[], env: Env = process.env, output: Outpu
     .addOption(jsonOpt())
     .action((n: string, o: { schema: string; generate: boolean }) => run(async () => (await import('./commands/service.ts')).serviceAddCommand(n, o, ctx()))());
   registerSplitCommands(program, { ctx, run, jsonOpt });
+  registerServicesCommands(program, { ctx, run, jsonOpt });
 
   try {
     await program.parseAsync(argv);

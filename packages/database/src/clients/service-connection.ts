@@ -12,6 +12,7 @@ import { createCacheExtension, type CacheHandle } from '../cache/cache-extension
 import type { CacheExtensionOptions } from '../cache/cache-options.ts';
 import type { CacheHealth } from '../cache/query-cache.ts';
 import { CACHE_POLICIES } from './cache-policies.ts';
+import { foreignModelGuards } from './foreign-model-guard.ts';
 import type { ServiceName } from '../services.ts';
 
 export interface ServiceClientOptions {
@@ -119,6 +120,8 @@ export function lifecycleExtension(conn: ServiceConnection & { ownsPool: boolean
     client.$extends({
       name: `vendhub-${name}-lifecycle`,
       client: {
+        // Typed as nothing: TypeScript callers keep their compile error; JavaScript gets a clear one.
+        ...(foreignModelGuards(name) as {}),
         health: () => conn.health(),
         close(): Promise<void> {
           closing ??= (async () => {

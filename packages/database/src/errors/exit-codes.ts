@@ -33,6 +33,10 @@ export const EXIT = Object.freeze({
   APPLY_CONFLICT: 14,
   /** An expected wait ran out (writers did not stop, targets did not catch up, a slot stayed busy); nothing half-done. */
   TIMEOUT: 15,
+  /** `services check` found calls that break or lose integrity after the split. */
+  SERVICES_FINDINGS: 20,
+  /** `services check`/`fix`: a file did not parse, so the analysis is incomplete. */
+  SERVICES_UNANALYSED: 21,
   /** Interrupted (Ctrl-C / SIGTERM) at a chunk boundary; resumable with `--resume`. */
   INTERRUPTED: 130,
 });
@@ -54,4 +58,6 @@ export const EXIT_CODE_HELP = `Exit codes:
   13   follow/cutover: the replication slot was lost (invalidated, dropped or recreated): abort, start again
   14   follow: a change conflicts with a target row (the message names table and key; fix, then resume)
   15   a wait timed out (writers did not stop, catch-up, slot in use); the fence or state is as the message says
+  20   services check: findings (calls that break or lose integrity after the split)
+  21   services check/fix: a file did not parse (reported; the analysis is incomplete)
   130  interrupted at a chunk boundary (run again with --resume)`;
