@@ -70,7 +70,10 @@ export function openSplitContext(env: Env, opts: ContextOptions): SplitContext {
   }));
   const sourceLabel = `source database ${source.databaseKey} (SOURCE_DATABASE_URL)`;
   const sourceDb = openDatabase(source, { label: sourceLabel, secrets, readOnly: true });
-  const sourceWriter = openDatabase(source, { label: sourceLabel, secrets, max: 2 });
+  // Opens connections only when used. Rollback holds one for the whole switchover while the fence
+  // records and one reverse stream per target database write into the monolith through it too:
+  // sized for that, or those would wait on each other.
+  const sourceWriter = openDatabase(source, { label: sourceLabel, secrets, max: targets.length * 2 + 2 });
   let closed = false;
   return {
     source: sourceDb,
