@@ -26,7 +26,7 @@ const DIFFERENT: readonly { type: string; a: string; b: string; old: string }[] 
   { type: 'int8', a: '-1', b: '-4294967298', old: 'hashint8extended' },
   // Two timestamps 2^32 + 1 µs apart whose 32-bit halves XOR alike (timestamp_hash folds them).
   { type: 'timestamp', a: `'2000-01-01 00:00:00'::timestamp + interval '0 microseconds'`, b: `'2000-01-01 00:00:00'::timestamp + interval '4294967297 microseconds'`, old: 'timestamp_hash_extended' },
-  { type: 'timestamptz', a: `'2000-01-01 00:00:00+00'`, b: `'2000-01-01 00:00:00+00'::timestamptz + interval '4294967297 microseconds'`, old: 'timestamptz_hash_extended' },
+  { type: 'timestamptz', a: `'2000-01-01 00:00:00+00'`, b: `'2000-01-01 00:00:00+00'::timestamptz + interval '4294967297 microseconds'`, old: '' },
   { type: 'interval', a: `'1 day'`, b: `'24 hours'`, old: 'interval_hash_extended' },
   { type: 'interval', a: `'1 mon'`, b: `'30 days'`, old: 'interval_hash_extended' },
   { type: 'text[]', a: `'{a,b}'`, b: `'[0:1]={a,b}'`, old: 'hash_array_extended' },
