@@ -137,6 +137,32 @@ describe('verify reports a one-value difference that the old hashes did not see'
     expect(v.tables.filter((t) => !t.ok)).toEqual([]);
   });
 
+  it('the exact copy verifies equal whatever session defaults the databases have, and a difference still shows', async () => {
+    const weird = `SET datestyle = 'SQL, DMY'; SET timezone = 'America/New_York'; SET extra_float_digits = -3; SET intervalstyle = 'sql_standard'; SET bytea_output = 'escape'; SET lc_monetary = 'C'`;
+    const names = [new URL(src.url).pathname.slice(1), new URL(url).pathname.slice(1)];
+    const alter = async (how: (setting: string) => string) => {
+      for (const db of names) for (const s of weird.split(';').map((x) => x.trim().replace(/^SET /, ''))) {
+        const [k] = s.split(' = ');
+        await sql(url, `ALTER DATABASE "${db}" ${how(s).replace('%k', k as string)}`);
+      }
+    };
+    await alter((s) => `SET ${s}`);
+    try {
+      const v = await verifySplit(env, { chunkRows: 500 });
+      expect(v.tables.filter((t) => !t.ok)).toEqual([]);
+      const id = (await sql<{ id: string }>(url, 'SELECT min(id) AS id FROM machines_service.machine_telemetry'))[0]?.id as string;
+      await sql(url, `UPDATE machines_service.machine_telemetry SET temperature = temperature + 1e-13 WHERE id = $1`, [id]);
+      try {
+        const w = await verifySplit(env, { chunkRows: 500 });
+        expect(w.tables.find((t) => t.model === 'MachineTelemetry')?.changed).toEqual([id]);
+      } finally {
+        await sql(url, `UPDATE machines_service.machine_telemetry SET temperature = 0 WHERE id = $1`, [id]);
+      }
+    } finally {
+      await alter(() => 'RESET %k');
+    }
+  });
+
   const first = (table: string) => `(SELECT min(id) FROM ${table})`;
   const last = (table: string) => `(SELECT max(id) FROM ${table})`;
   const CASES: readonly { name: string; model: string; table: string; key: (t: string) => string; column: string; value: string }[] = [
