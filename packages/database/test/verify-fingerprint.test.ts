@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANONICAL_SESSION, rowHashSql } from '../src/split/row-hash.ts';
+import { CANONICAL_SESSION, comparedValues, rowHashSql } from '../src/split/row-hash.ts';
 import { runSplit } from '../src/split/run-split.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { runCli } from './helpers/cli.ts';
@@ -87,6 +87,22 @@ describe('verify fingerprints tell different values apart, type by type', () => 
     const fp = (v: string) => rowHashSql([`(${v})::${type}`]);
     const r = await q(`SELECT ${fp(a)} = ${fp(b)} AS same`);
     expect(r.at(-1)?.same).toBe(true);
+  });
+
+  it.each([
+    { name: 'float8 → numeric, as COPY wrote it', s: ['float8', 'double precision', `0.1::float8 + 0.2::float8`], t: ['numeric', 'numeric', `'0.30000000000000004'::numeric`], accepted: false, same: true },
+    { name: 'float8 → numeric, rounded', s: ['float8', 'double precision', `0.1::float8 + 0.2::float8`], t: ['numeric', 'numeric', `0.3::numeric`], accepted: false, same: false },
+    { name: 'float4 → float8, as COPY wrote it', s: ['float4', 'real', `0.1::float4`], t: ['float8', 'double precision', `0.1::float8`], accepted: false, same: true },
+    { name: 'numeric(10,2) → float8 that kept the value', s: ['numeric', 'numeric(10,2)', `1.50::numeric(10,2)`], t: ['float8', 'double precision', `1.5::float8`], accepted: false, same: true },
+    { name: 'timestamp(6) → timestamp(3) that lost digits', s: ['timestamp', 'timestamp(6) without time zone', `'2024-01-01 10:00:00.123456'::timestamp(6)`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 10:00:00.123'::timestamp(3)`], accepted: false, same: false },
+    { name: 'timestamp(6) → timestamp(3), loss accepted', s: ['timestamp', 'timestamp(6) without time zone', `'2024-01-01 10:00:00.123456'::timestamp(6)`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 10:00:00.123'::timestamp(3)`], accepted: true, same: true },
+    { name: 'timestamptz → timestamp converted at UTC', s: ['timestamptz', 'timestamp with time zone', `'2024-01-01 10:00:00+02'::timestamptz`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 08:00:00'::timestamp(3)`], accepted: false, same: true },
+    { name: 'timestamptz → timestamp converted in another zone', s: ['timestamptz', 'timestamp with time zone', `'2024-01-01 10:00:00+02'::timestamptz`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 10:00:00'::timestamp(3)`], accepted: false, same: false },
+  ])('across types: $name', async ({ s: [sb, st, sv], t: [tb, tt, tv], accepted, same }) => {
+    const info = (baseType: string, type: string) => ({ baseType, type, enumLabels: undefined, isArray: false });
+    const pair = comparedValues(sv as string, tv as string, info(sb as string, st as string), info(tb as string, tt as string), accepted);
+    const r = await q(`SELECT ${rowHashSql([pair.source])} = ${rowHashSql([pair.target])} AS same`);
+    expect(r.at(-1)?.same).toBe(same);
   });
 
   it('a row tells NULL from an empty string and values from their neighbours', async () => {
