@@ -232,7 +232,7 @@ async function checkTableData(
         : `${cm.sourceSql} IS NOT NULL AND ${cm.sourceSql}::text <> ALL(${labels})`;
       const r = await sample(bad);
       if (r.count > 0) {
-        const vals = (await src.query<{ v: string }>(`SELECT DISTINCT v FROM (SELECT ${scol.isArray ? `unnest(${cm.sourceSql})::text` : `${cm.sourceSql}::text`} AS v FROM ${from}) x WHERE v <> ALL(${labels}) LIMIT 5`)).rows.map((x) => x.v);
+        const vals = (await src.query<{ v: string }>(`SELECT DISTINCT v FROM (SELECT ${scol.isArray ? `unnest(${cm.sourceSql})::text` : `${cm.sourceSql}::text`} AS v FROM ${from} s) x WHERE v <> ALL(${labels}) LIMIT 5`)).rows.map((x) => x.v);
         problems.push({ kind: 'enum-label', table: label, column: cm.target, message: `label(s) ${vals.join(', ')} do not exist in the target enum ${tcol.type}`, count: r.count, sampleKeys: r.keys });
         filters.push(`NOT (${bad})`);
       }
@@ -262,7 +262,7 @@ async function checkTableData(
     if (groups > 0) {
       problems.push({ kind: 'unique', table: label, column: u.join(', '), message: `${groups} duplicate value(s) for a unique key of the target`, count: Number(r.rows[0]?.rows), sampleKeys: r.rows[0]?.keys ?? [] });
       // Keep the first row (by key) of each duplicate group.
-      filters.push(`${key} IN (SELECT DISTINCT ON (${exprs.join(', ')}) ${key} FROM ${from} ORDER BY ${exprs.join(', ')}, ${key})`);
+      filters.push(`${key} IN (SELECT DISTINCT ON (${exprs.join(', ')}) ${key} FROM ${from} s ORDER BY ${exprs.join(', ')}, ${key})`);
     }
   }
   for (const fk of tTable.foreignKeys) {
