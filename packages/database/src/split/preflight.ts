@@ -69,7 +69,7 @@ export async function preflight(ctx: SplitContext, loaded: LoadedPlan, opts: Pre
     await src.query('COMMIT');
   } catch (e) {
     failed = true;
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+    throw sourceCheckError(e, ctx, loaded);
   } finally {
     if (failed) await src.query('ROLLBACK').catch(() => {});
     src.release(failed);
@@ -282,6 +282,22 @@ async function checkTableData(
     }
   }
   return filters;
+}
+
+/**
+ * A source check that failed on a row: with plan-file expressions in play, a write refused by the
+ * read-only transaction (25006) or a data error (class 22) is the expression's doing, refused like
+ * any preflight problem (exit 8) rather than reported as an internal error.
+ */
+function sourceCheckError(e: unknown, ctx: SplitContext, loaded: LoadedPlan): Error {
+  const wrapped = wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+  const code = String((e as { code?: string })?.code ?? '');
+  const expressions = loaded.plan.tables.flatMap((t) => t.columns.filter((c) => c.kind === 'expression').map((c) => `${t.model}.${c.field}`));
+  if (wrapped.code !== 'INTERNAL' || expressions.length === 0 || !(code === '25006' || code.startsWith('22'))) return wrapped;
+  const what = code === '25006' ? 'tried to write to the source (refused: preflight reads in a read-only transaction)' : 'fails on a source row';
+  return new VendhubError('PREFLIGHT_FAILED', `preflight refused the split; nothing was written: a plan-file expression (${expressions.join(', ')}) ${what}: ${wrapped.message}`, {
+    cause: e, details: wrapped.details, hint: 'Fix the expression in the plan file; an expression may only read the source row.',
+  });
 }
 
 /**
