@@ -169,6 +169,10 @@ describe('a hostile plan file against a live source', () => {
       const reads = planFile('reads.json', { tables: { Machine: { columns: { name: { expression: `coalesce("name", 'machine without a name')` } } } } });
       const b = await runCli(['split', 'plan', '--plan', reads], env);
       expect(b.code, b.stderr).toBe(0);
+      const needless = planFile('needless.json', { tables: { Machine: { columns: { createdAt: { acceptLoss: 'just in case' } } } } });
+      const c = await runCli(['split', 'plan', '--plan', needless], env);
+      expect(c.code, c.stderr).toBe(7);
+      expect(c.stderr).toMatch(/tables\.Machine\.columns\.createdAt\.acceptLoss: timestamp\(3\) without time zone → timestamp\(3\) without time zone loses nothing/);
     } finally {
       await topo.drop();
       await src.drop();
