@@ -140,6 +140,16 @@ describe('a hostile plan file against a live source', () => {
       expect(r.code, r.stderr).toBe(8);
       expect(r.stderr).toMatch(/\[expression\] Machine → machines_service\.machines\.metadata: .*read-only transaction/);
       expect(dumpDigest(src.url)).toBe(before);
+      // One that writes only on the table's last row, past the few rows the probe evaluates: the
+      // NOT NULL scan reaches it, still inside the read-only transaction.
+      await sql(src.url, `CREATE FUNCTION vh_evil_late(k text) RETURNS jsonb LANGUAGE plpgsql AS $$ BEGIN
+        IF k = (SELECT id FROM "MachineTelemetry" ORDER BY ctid DESC LIMIT 1) THEN DELETE FROM "Transaction"; END IF; RETURN '{}'; END $$`);
+      const before2 = dumpDigest(src.url);
+      const late = planFile('evil-late.json', { tables: { MachineTelemetry: { columns: { rawData: { expression: 'vh_evil_late(id)' } } } }, ignore: { columns: { 'MachineTelemetry.rawData': 'replaced by an expression' } } });
+      const r2 = await runCli(['split', 'run', '--no-progress', '--plan', late], env);
+      expect(r2.code, r2.stderr).toBe(8);
+      expect(r2.stderr).toMatch(/read-only transaction/);
+      expect(dumpDigest(src.url)).toBe(before2);
       expect(await targetRowCount(topo)).toBe(0);
     } finally {
       await topo.drop();
@@ -159,6 +169,10 @@ describe('a hostile plan file against a live source', () => {
       const reads = planFile('reads.json', { tables: { Machine: { columns: { name: { expression: `coalesce("name", 'machine without a name')` } } } } });
       const b = await runCli(['split', 'plan', '--plan', reads], env);
       expect(b.code, b.stderr).toBe(0);
+      const needless = planFile('needless.json', { tables: { Machine: { columns: { createdAt: { acceptLoss: 'just in case' } } } } });
+      const c = await runCli(['split', 'plan', '--plan', needless], env);
+      expect(c.code, c.stderr).toBe(7);
+      expect(c.stderr).toMatch(/tables\.Machine\.columns\.createdAt\.acceptLoss: timestamp\(3\) without time zone → timestamp\(3\) without time zone loses nothing/);
     } finally {
       await topo.drop();
       await src.drop();

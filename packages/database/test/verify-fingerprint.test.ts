@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANONICAL_SESSION, rowHashSql } from '../src/split/row-hash.ts';
+import { CANONICAL_SESSION, comparedValues, rowHashSql } from '../src/split/row-hash.ts';
 import { runSplit } from '../src/split/run-split.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { runCli } from './helpers/cli.ts';
@@ -26,7 +26,7 @@ const DIFFERENT: readonly { type: string; a: string; b: string; old: string }[] 
   { type: 'int8', a: '-1', b: '-4294967298', old: 'hashint8extended' },
   // Two timestamps 2^32 + 1 µs apart whose 32-bit halves XOR alike (timestamp_hash folds them).
   { type: 'timestamp', a: `'2000-01-01 00:00:00'::timestamp + interval '0 microseconds'`, b: `'2000-01-01 00:00:00'::timestamp + interval '4294967297 microseconds'`, old: 'timestamp_hash_extended' },
-  { type: 'timestamptz', a: `'2000-01-01 00:00:00+00'`, b: `'2000-01-01 00:00:00+00'::timestamptz + interval '4294967297 microseconds'`, old: 'timestamptz_hash_extended' },
+  { type: 'timestamptz', a: `'2000-01-01 00:00:00+00'`, b: `'2000-01-01 00:00:00+00'::timestamptz + interval '4294967297 microseconds'`, old: '' },
   { type: 'interval', a: `'1 day'`, b: `'24 hours'`, old: 'interval_hash_extended' },
   { type: 'interval', a: `'1 mon'`, b: `'30 days'`, old: 'interval_hash_extended' },
   { type: 'text[]', a: `'{a,b}'`, b: `'[0:1]={a,b}'`, old: 'hash_array_extended' },
@@ -89,6 +89,22 @@ describe('verify fingerprints tell different values apart, type by type', () => 
     expect(r.at(-1)?.same).toBe(true);
   });
 
+  it.each([
+    { name: 'float8 → numeric, as COPY wrote it', s: ['float8', 'double precision', `0.1::float8 + 0.2::float8`], t: ['numeric', 'numeric', `'0.30000000000000004'::numeric`], accepted: false, same: true },
+    { name: 'float8 → numeric, rounded', s: ['float8', 'double precision', `0.1::float8 + 0.2::float8`], t: ['numeric', 'numeric', `0.3::numeric`], accepted: false, same: false },
+    { name: 'float4 → float8, as COPY wrote it', s: ['float4', 'real', `0.1::float4`], t: ['float8', 'double precision', `0.1::float8`], accepted: false, same: true },
+    { name: 'numeric(10,2) → float8 that kept the value', s: ['numeric', 'numeric(10,2)', `1.50::numeric(10,2)`], t: ['float8', 'double precision', `1.5::float8`], accepted: false, same: true },
+    { name: 'timestamp(6) → timestamp(3) that lost digits', s: ['timestamp', 'timestamp(6) without time zone', `'2024-01-01 10:00:00.123456'::timestamp(6)`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 10:00:00.123'::timestamp(3)`], accepted: false, same: false },
+    { name: 'timestamp(6) → timestamp(3), loss accepted', s: ['timestamp', 'timestamp(6) without time zone', `'2024-01-01 10:00:00.123456'::timestamp(6)`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 10:00:00.123'::timestamp(3)`], accepted: true, same: true },
+    { name: 'timestamptz → timestamp converted at UTC', s: ['timestamptz', 'timestamp with time zone', `'2024-01-01 10:00:00+02'::timestamptz`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 08:00:00'::timestamp(3)`], accepted: false, same: true },
+    { name: 'timestamptz → timestamp converted in another zone', s: ['timestamptz', 'timestamp with time zone', `'2024-01-01 10:00:00+02'::timestamptz`], t: ['timestamp', 'timestamp(3) without time zone', `'2024-01-01 10:00:00'::timestamp(3)`], accepted: false, same: false },
+  ])('across types: $name', async ({ s: [sb, st, sv], t: [tb, tt, tv], accepted, same }) => {
+    const info = (baseType: string, type: string) => ({ baseType, type, enumLabels: undefined, isArray: false });
+    const pair = comparedValues(sv as string, tv as string, info(sb as string, st as string), info(tb as string, tt as string), accepted);
+    const r = await q(`SELECT ${rowHashSql([pair.source])} = ${rowHashSql([pair.target])} AS same`);
+    expect(r.at(-1)?.same).toBe(same);
+  });
+
   it('a row tells NULL from an empty string and values from their neighbours', async () => {
     const pairs: [string[], string[]][] = [
       [['NULL::text', `''::text`], [`''::text`, 'NULL::text']],
@@ -135,6 +151,32 @@ describe('verify reports a one-value difference that the old hashes did not see'
   it('the exact copy verifies equal', async () => {
     const v = await verifySplit(env, { chunkRows: 500 });
     expect(v.tables.filter((t) => !t.ok)).toEqual([]);
+  });
+
+  it('the exact copy verifies equal whatever session defaults the databases have, and a difference still shows', async () => {
+    const weird = `SET datestyle = 'SQL, DMY'; SET timezone = 'America/New_York'; SET extra_float_digits = -3; SET intervalstyle = 'sql_standard'; SET bytea_output = 'escape'; SET lc_monetary = 'C'`;
+    const names = [new URL(src.url).pathname.slice(1), new URL(url).pathname.slice(1)];
+    const alter = async (how: (setting: string) => string) => {
+      for (const db of names) for (const s of weird.split(';').map((x) => x.trim().replace(/^SET /, ''))) {
+        const [k] = s.split(' = ');
+        await sql(url, `ALTER DATABASE "${db}" ${how(s).replace('%k', k as string)}`);
+      }
+    };
+    await alter((s) => `SET ${s}`);
+    try {
+      const v = await verifySplit(env, { chunkRows: 500 });
+      expect(v.tables.filter((t) => !t.ok)).toEqual([]);
+      const id = (await sql<{ id: string }>(url, 'SELECT min(id) AS id FROM machines_service.machine_telemetry'))[0]?.id as string;
+      await sql(url, `UPDATE machines_service.machine_telemetry SET temperature = temperature + 1e-13 WHERE id = $1`, [id]);
+      try {
+        const w = await verifySplit(env, { chunkRows: 500 });
+        expect(w.tables.find((t) => t.model === 'MachineTelemetry')?.changed).toEqual([id]);
+      } finally {
+        await sql(url, `UPDATE machines_service.machine_telemetry SET temperature = 0 WHERE id = $1`, [id]);
+      }
+    } finally {
+      await alter(() => 'RESET %k');
+    }
   });
 
   const first = (table: string) => `(SELECT min(id) FROM ${table})`;

@@ -17,7 +17,7 @@ export const EXIT = Object.freeze({
   CHECK_FAILED: 6,
   /** The split plan is invalid: unmapped table/column, malformed plan file. */
   PLAN: 7,
-  /** Preflight refused the run: privileges, RLS, target not migrated or not empty, bad data. */
+  /** Preflight refused the run: privileges, RLS, target not migrated or not empty, bad data, unaccepted loss. */
   PREFLIGHT: 8,
   /** The copy failed part-way; the targets are resumable with `--resume`. */
   COPY: 9,
@@ -50,7 +50,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   5    a migration failed to apply
   6    status/drift: something is pending, failed, edited or drifted
   7    split plan invalid (unmapped table or column, malformed plan file)
-  8    preflight refused (privileges, row-level security, target not migrated or not empty, bad rows)
+  8    preflight refused (privileges, row-level security, target not migrated or not empty, bad rows,
+       a lossy mapping not accepted in the plan file, an expression that fails or writes)
   9    copy failed part-way (run again with --resume)
   10   verify found a difference between source and targets
   11   follow: a source table changed shape (the message names table, column and the fix; then resume)

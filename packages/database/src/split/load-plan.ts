@@ -21,7 +21,10 @@ export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<L
   const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
   let sourceTables: Map<string, TableInfo>;
   let otherSchemas: { schema: string; tables: number }[];
+  let failed = false;
   try {
+    // Like every statement the split sends to the source: inside a read-only transaction.
+    await src.query('BEGIN READ ONLY');
     sourceTables = await readTables(src, sourceSchema);
     const r = await src.query<{ schema: string; tables: number }>(
       `SELECT n.nspname AS schema, count(c.oid)::int AS tables FROM pg_namespace n
@@ -32,10 +35,13 @@ export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<L
       [sourceSchema],
     );
     otherSchemas = r.rows;
+    await src.query('COMMIT');
   } catch (e) {
+    failed = true;
     throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
   } finally {
-    src.release();
+    if (failed) await src.query('ROLLBACK').catch(() => {});
+    src.release(failed);
   }
   const targetTables = new Map<ServiceName, Map<string, TableInfo>>();
   for (const t of ctx.targets) {

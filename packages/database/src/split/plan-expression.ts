@@ -17,10 +17,13 @@ const SELECT_EXTRAS = ['fromClause', 'whereClause', 'groupClause', 'havingClause
   'lockingClause', 'intoClause', 'withClause', 'distinctClause', 'valuesLists', 'larg', 'rarg'] as const;
 
 let loading: Promise<void> | undefined;
+let loaded = false;
 
 /** Loads the parser (WebAssembly, no network); call once before `checkExpression`. */
 export function loadExpressionParser(): Promise<void> {
-  loading ??= loadModule();
+  loading ??= loadModule().then(() => {
+    loaded = true;
+  });
   return loading;
 }
 
@@ -35,6 +38,7 @@ export function loadExpressionParser(): Promise<void> {
  * @example checkExpression(`coalesce("meta", '{}')`) // -> { ok: true, columns: ['meta'] }
  */
 export function checkExpression(expression: string): CheckedExpression {
+  if (!loaded) throw new Error('checkExpression: the SQL parser is not loaded; await loadExpressionParser() first');
   let tree: { stmts?: { stmt: Record<string, unknown> }[] };
   try {
     tree = parseSync(`SELECT (${expression})`);

@@ -69,7 +69,7 @@ export async function preflight(ctx: SplitContext, loaded: LoadedPlan, opts: Pre
     await src.query('COMMIT');
   } catch (e) {
     failed = true;
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+    throw sourceCheckError(e, ctx, loaded);
   } finally {
     if (failed) await src.query('ROLLBACK').catch(() => {});
     src.release(failed);
@@ -232,7 +232,7 @@ async function checkTableData(
         : `${cm.sourceSql} IS NOT NULL AND ${cm.sourceSql}::text <> ALL(${labels})`;
       const r = await sample(bad);
       if (r.count > 0) {
-        const vals = (await src.query<{ v: string }>(`SELECT DISTINCT v FROM (SELECT ${scol.isArray ? `unnest(${cm.sourceSql})::text` : `${cm.sourceSql}::text`} AS v FROM ${from}) x WHERE v <> ALL(${labels}) LIMIT 5`)).rows.map((x) => x.v);
+        const vals = (await src.query<{ v: string }>(`SELECT DISTINCT v FROM (SELECT ${scol.isArray ? `unnest(${cm.sourceSql})::text` : `${cm.sourceSql}::text`} AS v FROM ${from} s) x WHERE v <> ALL(${labels}) LIMIT 5`)).rows.map((x) => x.v);
         problems.push({ kind: 'enum-label', table: label, column: cm.target, message: `label(s) ${vals.join(', ')} do not exist in the target enum ${tcol.type}`, count: r.count, sampleKeys: r.keys });
         filters.push(`NOT (${bad})`);
       }
@@ -262,7 +262,7 @@ async function checkTableData(
     if (groups > 0) {
       problems.push({ kind: 'unique', table: label, column: u.join(', '), message: `${groups} duplicate value(s) for a unique key of the target`, count: Number(r.rows[0]?.rows), sampleKeys: r.rows[0]?.keys ?? [] });
       // Keep the first row (by key) of each duplicate group.
-      filters.push(`${key} IN (SELECT DISTINCT ON (${exprs.join(', ')}) ${key} FROM ${from} ORDER BY ${exprs.join(', ')}, ${key})`);
+      filters.push(`${key} IN (SELECT DISTINCT ON (${exprs.join(', ')}) ${key} FROM ${from} s ORDER BY ${exprs.join(', ')}, ${key})`);
     }
   }
   for (const fk of tTable.foreignKeys) {
@@ -282,6 +282,22 @@ async function checkTableData(
     }
   }
   return filters;
+}
+
+/**
+ * A source check that failed on a row: with plan-file expressions in play, a write refused by the
+ * read-only transaction (25006) or a data error (class 22) is the expression's doing, refused like
+ * any preflight problem (exit 8) rather than reported as an internal error.
+ */
+function sourceCheckError(e: unknown, ctx: SplitContext, loaded: LoadedPlan): Error {
+  const wrapped = wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+  const code = String((e as { code?: string })?.code ?? '');
+  const expressions = loaded.plan.tables.flatMap((t) => t.columns.filter((c) => c.kind === 'expression').map((c) => `${t.model}.${c.field}`));
+  if (wrapped.code !== 'INTERNAL' || expressions.length === 0 || !(code === '25006' || code.startsWith('22'))) return wrapped;
+  const what = code === '25006' ? 'tried to write to the source (refused: preflight reads in a read-only transaction)' : 'fails on a source row';
+  return new VendhubError('PREFLIGHT_FAILED', `preflight refused the split; nothing was written: a plan-file expression (${expressions.join(', ')}) ${what}: ${wrapped.message}`, {
+    cause: e, details: wrapped.details, hint: 'Fix the expression in the plan file; an expression may only read the source row.',
+  });
 }
 
 /**
