@@ -10,7 +10,7 @@ import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { followNames } from './follow-names.ts';
 import { markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
-import { followWithContext } from './follower.ts';
+import { currentLsn, followWithContext } from './follower.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
 import { restoreWrites, type RevokedGrant } from './write-fence.ts';
@@ -82,6 +82,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
   try {
     // The slot first: a lost one refuses before the plan is loaded and long before any fence.
     await withDatabase(ctx, ctx.source, (src) => checkFollowing(ctx, src, names.slot));
+    const planLsn = await currentLsn(ctx);
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
@@ -93,7 +94,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         recordIn: ctx.targets,
         slots: [{ db: ctx.sourceWriter, names }],
         catchUp: async (markers, signal) => {
-          const r = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markers.get(names.slot) as string, signal }, loaded);
+          const r = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markers.get(names.slot) as string, signal, planLsn }, loaded);
           return { reason: r.reason, changes: r.changes, appliedLsn: new Map([[names.slot, r.appliedLsn]]) };
         },
         again: 'run `split cutover` again, or `split abort` to reopen the source',

@@ -50,10 +50,16 @@ export interface FollowOptions {
   readonly maxQueuedChanges?: number;
   /** Warn when the slot keeps more WAL than this on the source. */
   readonly maxRetainedWalBytes?: number;
+  /** With a preloaded plan: the source's WAL position before that plan read the catalog (see TransactionAssembler). */
+  readonly planLsn?: string;
 }
 
 export interface FollowResult {
-  /** interrupted: signal; fence: stopAtMarker applied; slot-released: another process (cutover, abort, rollback, end-rollback-window) took the slot or dropped it. */
+  /**
+   * interrupted: signal; fence: stopAtMarker applied; slot-released: cutover, abort, rollback or
+   * end-rollback-window took the slot (each records a handover in the databases the stream
+   * applies to before stopping the reader). Any other end of the stream is an error.
+   */
   readonly reason: 'interrupted' | 'fence' | 'slot-released';
   readonly appliedLsn: string;
   readonly transactions: number;
@@ -86,6 +92,7 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
   const names = followNames(opts.slot);
   const to: ApplySide = ctx;
   await streamStart({ connection: ctx.source.connection.pool, pool: ctx.source.pool, label: ctx.source.label, names }, to, FORWARD_WORDING);
+  const planLsn = preloaded ? opts.planLsn : await currentLsn(ctx);
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
   if (!preloaded) {
     const src = await holdConnection(ctx.source.pool, ctx.source.label, ctx.secrets);
@@ -107,7 +114,19 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
     targetOf.set(a, ctx.targetFor(m.service));
   }
   const from: StreamSource = { connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names };
-  return stream({ from, to, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, wording: FORWARD_WORDING }, opts);
+  return stream({ from, to, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, wording: FORWARD_WORDING, ...(planLsn ? { planLsn } : {}) }, opts);
+}
+
+/** The source's WAL position now: taken before a plan reads the catalog. */
+export async function currentLsn(ctx: SplitContext): Promise<string> {
+  const c = await holdConnection(ctx.source.pool, ctx.source.label, ctx.secrets);
+  try {
+    return (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string;
+  } catch (e) {
+    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+  } finally {
+    c.release();
+  }
 }
 
 /** What a stream's messages tell the operator. */
@@ -139,6 +158,8 @@ export interface StreamSpec {
   readonly appliers: ReadonlyMap<string, TableApplier>;
   readonly targetOf: (a: TableApplier) => ApplyDatabase;
   readonly wording: StreamWording;
+  /** The streamed database's WAL position before the appliers' shapes were read (see TransactionAssembler). */
+  readonly planLsn?: string;
 }
 
 export type StreamOptions = Omit<FollowOptions, 'planFile' | 'slot'>;
@@ -217,7 +238,7 @@ export async function stream(spec: StreamSpec, opts: StreamOptions): Promise<Fol
     };
     const onAbort = () => void finish('interrupted');
 
-    const assembler = new TransactionAssembler(appliers, batchChanges, wording.schemaFix);
+    const assembler = new TransactionAssembler(appliers, batchChanges, wording.schemaFix, spec.planLsn);
     const stage: ApplyStage = new ApplyStage({
       to, slot: from.names.slot, targetOf, batchChanges, maxQueuedChanges: opts.maxQueuedChanges ?? 50_000,
       startAck: start.startAck, recordedLsn: start.recordedLsn, resumeHint: wording.resumeHint,

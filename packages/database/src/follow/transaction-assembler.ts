@@ -2,6 +2,7 @@ import type { Pgoutput } from 'pg-logical-replication';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import type { Change, StreamItem } from './change-applier.ts';
 import { FENCE_MESSAGE_PREFIX } from './follow-names.ts';
+import { lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
 
 /**
@@ -12,8 +13,8 @@ import type { SourceRow, TableApplier } from './table-applier.ts';
  * `PartialTransaction`, and its commit carries the rest (`streamedFrom`).
  *
  * pgoutput sends a Relation message (the table's columns) before the first change that uses a
- * shape the session has not sent yet. One the plan does not know (a column added or renamed, a
- * column gone that this session saw, a published table under a name the plan does not map) marks
+ * shape the session has not sent yet. One the plan does not know (a column added, renamed or
+ * dropped after the plan was made, a published table under a name the plan does not map) marks
  * every transaction with a change of that table `shapeError` until a known shape comes again; the
  * apply stage stops before applying anything of such a transaction.
  */
@@ -23,15 +24,19 @@ export class TransactionAssembler {
   private readonly chunkChanges: number;
   /** Per relation OID: why its current shape cannot be applied. */
   private readonly badShape = new Map<number, VendhubError>();
-  /** Per relation OID: the columns of the last shape this session sent. */
-  private readonly seen = new Map<number, readonly string[]>();
   private readonly fixHint: string;
+  private readonly planLsn: bigint | undefined;
 
-  /** `appliers` by "sourceSchema.sourceTable"; `fixHint`: what to do about a changed shape. */
-  constructor(appliers: ReadonlyMap<string, TableApplier>, chunkChanges = Number.POSITIVE_INFINITY, fixHint = SOURCE_FIX) {
+  /**
+   * `appliers` by "sourceSchema.sourceTable"; `fixHint`: what to do about a changed shape;
+   * `planLsn`: the source's WAL position before the plan read its catalog (unknown: every shape
+   * the plan does not know exactly stops).
+   */
+  constructor(appliers: ReadonlyMap<string, TableApplier>, chunkChanges = Number.POSITIVE_INFINITY, fixHint = SOURCE_FIX, planLsn?: string) {
     this.appliers = appliers;
     this.chunkChanges = chunkChanges;
     this.fixHint = fixHint;
+    this.planLsn = planLsn === undefined ? undefined : lsnToBigInt(planLsn);
   }
 
   /** True between a begin and its commit (something received is not yet a transaction). */
@@ -105,8 +110,6 @@ export class TransactionAssembler {
   private checkShape(msg: Pgoutput.MessageRelation): void {
     const name = `${msg.schema}.${msg.name}`;
     const cols = msg.columns.map((c) => c.name);
-    const before = this.seen.get(msg.relationOid);
-    this.seen.set(msg.relationOid, cols);
     this.badShape.delete(msg.relationOid);
     const a = this.appliers.get(name);
     if (!a) {
@@ -120,19 +123,25 @@ export class TransactionAssembler {
     const known = a.streamedColumns;
     if (!known) return;
     const added = cols.filter((c) => !known.has(c));
-    // Missing columns: after a new one (a rename), or ones this session saw (a drop while following).
-    // A shape older than the plan (changes from before an ADD COLUMN the plan knows) lacks columns too: fine.
-    const gone = [...known].filter((c) => !cols.includes(c) && (added.length > 0 || before?.includes(c)));
-    if (!added.length && !gone.length) return;
+    const missing = [...known].filter((c) => !cols.includes(c));
+    // A transaction committed before the plan read the catalog may carry an older shape: columns
+    // added since are missing, columns dropped since are extra; both are fine. Only both at once
+    // (a rename while no follower ran) cannot be applied by name.
+    const commitLsn = this.current?.commitLsn;
+    const older = this.planLsn !== undefined && commitLsn !== null && commitLsn !== undefined && lsnToBigInt(commitLsn) <= this.planLsn;
+    if (older ? !(added.length && missing.length) : !(added.length || missing.length)) return;
     const what = [
-      ...added.map((c) => `column "${c}" is new${gone.length ? '' : ' (ADD COLUMN)'}`),
-      ...gone.map((c) => `column "${c}" is gone`),
+      ...added.map((c) => `column "${c}" is new${missing.length ? '' : ' (ADD COLUMN)'}`),
+      ...missing.map((c) => `column "${c}" is gone${added.length ? '' : ' (DROP COLUMN)'}`),
     ].join(', ');
-    const rename = added.length && gone.length ? ` (RENAME COLUMN ${gone.map((c) => `"${c}"`).join(', ')} TO ${added.map((c) => `"${c}"`).join(', ')}?)` : '';
+    const rename = added.length && missing.length ? ` (RENAME COLUMN ${missing.map((c) => `"${c}"`).join(', ')} TO ${added.map((c) => `"${c}"`).join(', ')}?)` : '';
+    const when = older ? 'in changes made before this follower started (renamed while no follower ran?)' : 'while following';
     this.badShape.set(msg.relationOid, new VendhubError('SOURCE_SCHEMA_CHANGED',
-      `the source table ${name} changed shape while following: ${what}${rename}; nothing of the new shape was applied`, {
-        details: { table: name, added, gone },
-        hint: this.fixHint.replaceAll('<table>', name).replaceAll('<column>', added[0] ?? gone[0] ?? ''),
+      `the source table ${name} changed shape ${when}: ${what}${rename}; nothing of the new shape was applied`, {
+        details: { table: name, added, gone: missing, commitLsn },
+        hint: older
+          ? `These changes name columns the source no longer has and lack ones it has, so they cannot be applied by name. Rename the column back on the source until the follower has passed them (then rename again and follow that change), or \`vendhub-db split abort\` and start again.`
+          : this.fixHint.replaceAll('<table>', name).replaceAll('<column>', added[0] ?? missing[0] ?? ''),
       }));
   }
 }
