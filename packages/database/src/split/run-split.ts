@@ -76,6 +76,9 @@ export interface SplitRunResult {
  * `vendhub-db split run`: plan, preflight, then copy every table from one exported snapshot of the
  * source into the service targets, chunk by chunk, each chunk committed with its checkpoint. Safe
  * to kill at any moment: `resume: true` continues with the same chunks and never copies a row twice.
+ * The targets' indexes, keys and foreign keys are dropped before the copy and built after each
+ * table's data (deferred-indexes.ts), each checkpointed too; the run ends with every target as
+ * `migrate` made it.
  */
 export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<SplitRunResult> {
   const started = performance.now();
