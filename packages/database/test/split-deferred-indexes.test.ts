@@ -7,6 +7,7 @@ import { SERVICES } from '../src/services.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { buildGolden, sql, withSplitEnv, type Golden } from './helpers/split-fixture.ts';
+import { migrateAll } from './helpers/topology.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -175,6 +176,23 @@ describe('split run builds indexes and constraints after the data (like pg_resto
       const fresh = await runCli(['split', 'run', '--json', '--no-progress'], env, 240_000);
       expect(fresh.code, fresh.stderr).toBe(0);
       expect(fresh.stderr).toMatch(/abandoned run/);
+      expect(JSON.parse(fresh.stdout).report.verify.ok).toBe(true);
+      expect(await drifted(env)).toEqual([]);
+    });
+  });
+
+  it('a run abandoned, then the targets dropped and migrated again: the new run does not trip over the old record', async () => {
+    await withSplitEnv(golden, 'shared', 'df_remig', async (env, topo) => {
+      const url = topo.env.DATABASE_URL as string;
+      const run = startSplit(env, ['--parallel', '2', '--chunk-rows', '2000']);
+      await waitFor('some chunks copied', async () => Number((await sql<{ n: string }>(url, `SELECT count(*)::text AS n FROM _vendhub_split.chunks WHERE status = 'done'`))[0]?.n) >= 2);
+      run.child.kill('SIGKILL');
+      await run.exited;
+      await endOrphans(url);
+      await sql(url, `DROP SCHEMA auth_service, machines_service, inventory_service, tasks_service, shared CASCADE`);
+      await migrateAll(topo.env);
+      const fresh = await runCli(['split', 'run', '--json', '--no-progress'], env, 240_000);
+      expect(fresh.code, fresh.stderr).toBe(0);
       expect(JSON.parse(fresh.stdout).report.verify.ok).toBe(true);
       expect(await drifted(env)).toEqual([]);
     });

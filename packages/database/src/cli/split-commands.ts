@@ -42,7 +42,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
   planOpt(split.command('run'))
     .description('preflight, then copy every table from one snapshot of the source, chunk by chunk, then verify')
     .option('--parallel <n>', 'connections per side', '2')
-    .option('--chunk-rows <n>', 'rows per chunk (one target transaction and checkpoint each)', '100000')
+    .option('--chunk-rows <n>', 'rows per chunk (one target transaction and checkpoint each)', '250000')
     .option('--index-jobs <n>', 'connections building indexes and constraints after their tables\' data (default: --parallel)')
     .option('--no-defer-indexes', 'copy into fully indexed tables instead of building indexes and constraints after the data')
     .option('--resume', 'continue an interrupted run: finished chunks are kept, the rest copied')

@@ -167,11 +167,26 @@ export async function restoreAbandoned(c: pg.ClientBase): Promise<DeferredObject
   for (const { run_id } of runs) {
     for (const o of await loadDeferred(c, run_id)) {
       if (o.status !== 'pending') continue;
+      // Targets dropped and migrated again since (or the object made by hand): nothing to build.
+      if (await presentOrTableGone(c, o)) {
+        await c.query(`UPDATE ${DEFERRED_TABLE} SET status = 'done' WHERE run_id = $1 AND model = $2 AND seq = $3`, [run_id, o.model, o.seq]);
+        continue;
+      }
       await buildDeferred(c, run_id, o);
       built.push(o);
     }
   }
   return built;
+}
+
+async function presentOrTableGone(c: pg.ClientBase, o: DeferredObject): Promise<boolean> {
+  const r = await c.query<{ gone: boolean; present: boolean }>(
+    `SELECT to_regclass($1) IS NULL AS gone,
+            CASE WHEN $3 = 'index' THEN EXISTS (SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = to_regclass($1) AND x.relname = $2)
+                 ELSE EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = to_regclass($1) AND k.conname = $2) END AS present`,
+    [o.table, o.name, o.kind],
+  );
+  return r.rows[0]?.gone === true || r.rows[0]?.present === true;
 }
 
 /** Tables a deferred object takes a conflicting lock on, and whether it must have them alone. */

@@ -19,7 +19,7 @@ export interface SplitRunOptions {
   readonly planFile?: PlanFile;
   /** Worker connections per side. */
   readonly parallel?: number;
-  /** Target rows per chunk (a chunk is one target transaction and one checkpoint). */
+  /** Target rows per chunk (a chunk is one target transaction and one checkpoint; default 250,000). */
   readonly chunkRows?: number;
   readonly resume?: boolean;
   /** Run everything up to the first write (plan, preflight, snapshot, chunk bounds). */
@@ -76,6 +76,9 @@ export interface SplitRunResult {
  * `vendhub-db split run`: plan, preflight, then copy every table from one exported snapshot of the
  * source into the service targets, chunk by chunk, each chunk committed with its checkpoint. Safe
  * to kill at any moment: `resume: true` continues with the same chunks and never copies a row twice.
+ * The targets' indexes, keys and foreign keys are dropped before the copy and built after each
+ * table's data (deferred-indexes.ts), each checkpointed too; the run ends with every target as
+ * `migrate` made it.
  */
 export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<SplitRunResult> {
   const started = performance.now();
@@ -106,7 +109,7 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
     const snapshot = await exportSnapshot(ctx, opts.snapshotProvider ? await opts.snapshotProvider() : undefined);
     let tables: { t: TableMapping; chunks: ChunkRecord[] }[] = [];
     try {
-      const chunkRows = opts.chunkRows ?? 100_000;
+      const chunkRows = opts.chunkRows ?? 250_000;
       if (opts.dryRun) {
         for (const t of loaded.plan.tables) {
           const bounds = await chunkBounds(snapshot.coordinator, t, chunkRows);

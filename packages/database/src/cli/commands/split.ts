@@ -63,7 +63,7 @@ export async function splitPlanCommand(o: SplitCliOptions, ctx: CommandContext):
 export async function splitRunCommand(o: SplitCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
   const planFile = loadPlanFile(o.plan);
   const parallel = int('parallel', o.parallel, 2, 1, 32);
-  const chunkRows = int('chunk-rows', o.chunkRows, 100_000, 100, 100_000_000);
+  const chunkRows = int('chunk-rows', o.chunkRows, 250_000, 100, 100_000_000);
   const indexJobs = int('index-jobs', o.indexJobs, parallel, 1, 32);
   const progress = createProgress(ctx.output, o.progress === false ? { tty: false, intervalMs: Number.MAX_SAFE_INTEGER } : {});
   let run: SplitRunResult;
