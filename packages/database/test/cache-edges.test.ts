@@ -64,6 +64,23 @@ describe('dependencies of everything Prisma reads', () => {
     }
   });
 
+  it('the fluent API reads through the cache and depends on the relation it reads', async () => {
+    const { url, prefix } = await fresh();
+    const machines = createMachinesClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });
+    try {
+      const loc = await machines.location.create({ data: { name: 'L', address: 'a', machines: { create: { code: 'C', serialNumber: 'S', type: 't', name: 'n' } } } });
+      // (The `cache` argument's types return a plain PrismaPromise: the fluent methods work at run time but are not typed.)
+      type Fluent = { machines(): Promise<unknown[]> };
+      const read = () => (machines.location.findUnique({ where: { id: loc.id }, cache: true }) as unknown as Fluent).machines();
+      expect(await read()).toHaveLength(1);
+      expect((await loaded(machines, read)).db).toBe(false);
+      await machines.machine.create({ data: { code: 'D', serialNumber: 'T', type: 't', name: 'n', locationId: loc.id } });
+      expect(await read()).toHaveLength(2);
+    } finally {
+      await machines.close();
+    }
+  });
+
   it('a read whose dependencies cannot be derived goes to the database and is counted', async () => {
     const { url, prefix } = await fresh();
     const tasks = createTasksClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });
