@@ -67,8 +67,7 @@ describe('local tier (near cache kept in sync by Redis client tracking)', () => 
       await Promise.all([...rows.map((_, i) => writer(i)), ...procs.flatMap((p) => [0, 1, 2, 3].map((n) => reader(p, n)))]);
       const stats = procs.map((p) => p.prisma.$cache.stats());
       expect(stale).toEqual([]);
-      // Enough reads to make the check meaningful; a floor, not a throughput target (the machine is shared).
-      expect(reads).toBeGreaterThan(300);
+      expect(reads).toBeGreaterThan(1_000);
       // Most reads never left the process.
       expect(stats.reduce((n, s) => n + s.localHits, 0)).toBeGreaterThan(reads / 2);
       expect(stats.every((s) => s.redisErrors === 0)).toBe(true);
