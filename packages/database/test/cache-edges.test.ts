@@ -64,6 +64,23 @@ describe('dependencies of everything Prisma reads', () => {
     }
   });
 
+  it('the fluent API reads through the cache and depends on the relation it reads', async () => {
+    const { url, prefix } = await fresh();
+    const machines = createMachinesClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });
+    try {
+      const loc = await machines.location.create({ data: { name: 'L', address: 'a', machines: { create: { code: 'C', serialNumber: 'S', type: 't', name: 'n' } } } });
+      // (The `cache` argument's types return a plain PrismaPromise: the fluent methods work at run time but are not typed.)
+      type Fluent = { machines(): Promise<unknown[]> };
+      const read = () => (machines.location.findUnique({ where: { id: loc.id }, cache: true }) as unknown as Fluent).machines();
+      expect(await read()).toHaveLength(1);
+      expect((await loaded(machines, read)).db).toBe(false);
+      await machines.machine.create({ data: { code: 'D', serialNumber: 'T', type: 't', name: 'n', locationId: loc.id } });
+      expect(await read()).toHaveLength(2);
+    } finally {
+      await machines.close();
+    }
+  });
+
   it('a read whose dependencies cannot be derived goes to the database and is counted', async () => {
     const { url, prefix } = await fresh();
     const tasks = createTasksClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix) });
@@ -113,6 +130,8 @@ describe('write tags come from the rows before and after the write', () => {
       expect(
         await bumped(() => inventory.$transaction(async (tx) => tx.machineInventory.update({ where: { id: r2.id }, data: { machineId: 'B' }, select: { id: true } }))),
       ).toEqual(['A', 'B']);
+      // And in a batch transaction.
+      expect(await bumped(() => inventory.$transaction([inventory.machineInventory.update({ where: { id: r2.id }, data: { machineId: 'A' }, select: { id: true } })]))).toEqual(['A', 'B']);
       expect(await redis.exists(`${prefix}t:machine:undefined:inventory`)).toBe(0);
     } finally {
       await inventory.close();
@@ -416,6 +435,30 @@ describe('raw SQL and per-read ttl', () => {
       await new Promise((r) => setTimeout(r, 400));
       expect((await read(600))?.name).toBe('old');
       expect((await auth.user.findUnique({ where: { id: u.id }, cache: { ttl: 0.3, swr: 0 } }))?.name).toBe('new');
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('the same bound holds for copies in the local tier', async () => {
+    const { url, prefix } = await fresh();
+    const auth = createAuthClient({ env: { DATABASE_URL: url, REDIS_URL }, cache: opts(prefix, { local: { ttl: 60 } }) });
+    try {
+      await vi.waitFor(() => expect(auth.$cache.stats().local).toBe('on'), { timeout: 5_000 });
+      const u = await auth.user.create({ data: { email: 'lt@example.com', name: 'old', passwordHash: 'h' } });
+      const read = (ttl: number) => auth.user.findUnique({ where: { id: u.id }, cache: { ttl, swr: 0, local: true } });
+      for (let i = 0; i < 5 && auth.$cache.stats().localHits === 0; i++) {
+        await read(600);
+        await settled(auth);
+      }
+      expect(auth.$cache.stats().localHits).toBeGreaterThan(0);
+      const direct = new pg.Client({ connectionString: url });
+      await direct.connect();
+      await direct.query(`UPDATE auth_service.users SET name = 'new'`);
+      await direct.end();
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await read(600))?.name).toBe('old');
+      expect((await read(0.3))?.name).toBe('new');
     } finally {
       await auth.close();
     }

@@ -137,8 +137,10 @@ async function mix(seed: number, count: number): Promise<{ writes: number; faile
   let failed = 0;
   let next = 0;
   const worker = async () => {
-    while (next++ < count) {
-      const s = await ids();
+    let s = await ids();
+    for (let mine = 0; next++ < count; mine++) {
+      // Fresh ids now and then (a few may be stale: writes to them fail or match nothing, which is fine).
+      if (mine % 3 === 2) s = await ids();
       if (r() < 0.5) {
         const ws = writes(pick, r, s);
         try {
@@ -162,7 +164,7 @@ async function check(seed: number): Promise<{ reads: number; mismatches: string[
   const pick = <T>(xs: T[]) => (xs.length === 0 ? undefined : xs[Math.floor(r() * xs.length)]);
   const mismatches: string[] = [];
   let n = 0;
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 1; round++) {
     for (const [name, read] of reads(pick, await ids())) {
       for (let i = 0; i < 2; i++) {
         const cached = encodeValue(await read(cachedClients, true));
