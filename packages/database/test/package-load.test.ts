@@ -57,8 +57,10 @@ const { getTasksClient } = require('@vendhub/database/tasks');
   const rows = await db.$queryRawUnsafe('select 41 + 1 as answer');
   let guard;
   try { db.user.findMany(); } catch (e) { guard = { code: e.code, message: e.message, hint: e.hint }; }
+  let inTransaction;
+  await db.$transaction(async (tx) => { try { await tx.auditLog.create({ data: {} }); } catch (e) { inTransaction = e.code; } });
   await db.close();
-  console.log(JSON.stringify({ exports: Object.keys(vh).sort(), same: vh.getTasksClient === getTasksClient, answer: Number(rows[0].answer), guard }));
+  console.log(JSON.stringify({ exports: Object.keys(vh).sort(), same: vh.getTasksClient === getTasksClient, answer: Number(rows[0].answer), guard, inTransaction }));
 })().catch((e) => { console.error(e); process.exit(1); });
 `,
     );
@@ -72,6 +74,7 @@ const { getTasksClient } = require('@vendhub/database/tasks');
     expect(out.guard.code).toBe('CROSS_SERVICE_MODEL');
     expect(out.guard.message).toContain('User belongs to the auth service');
     expect(out.guard.hint).toContain('getAuthClient().user');
+    expect(out.inTransaction).toBe('CROSS_SERVICE_MODEL');
   });
 
   it('import from an ES module file', () => {
