@@ -47,6 +47,14 @@ describe('@vendhub/database loaded by plain node', () => {
     await db?.drop();
   });
 
+  it('package.json exports are the ones derived from the services (one per service client)', () => {
+    const r = spawnSync(process.execPath, [join(PKG, 'scripts', 'package-exports.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const exportsMap = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(exportsMap)).toEqual(['.', './auth', './inventory', './machines', './shared', './tasks', './eslint', './package.json']);
+  });
+
   it('require() from a CommonJS file: clients query, the subpath exports load, the guard names the owner', () => {
     writeFileSync(
       join(app, 'service.cjs'),
