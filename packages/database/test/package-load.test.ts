@@ -47,6 +47,14 @@ describe('@vendhub/database loaded by plain node', () => {
     await db?.drop();
   });
 
+  it('package.json exports are the ones derived from the services (one per service client)', () => {
+    const r = spawnSync(process.execPath, [join(PKG, 'scripts', 'package-exports.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const exportsMap = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(exportsMap)).toEqual(['.', './auth', './inventory', './machines', './shared', './tasks', './eslint', './package.json']);
+  });
+
   it('require() from a CommonJS file: clients query, the subpath exports load, the guard names the owner', () => {
     writeFileSync(
       join(app, 'service.cjs'),
@@ -57,8 +65,10 @@ const { getTasksClient } = require('@vendhub/database/tasks');
   const rows = await db.$queryRawUnsafe('select 41 + 1 as answer');
   let guard;
   try { db.user.findMany(); } catch (e) { guard = { code: e.code, message: e.message, hint: e.hint }; }
+  let inTransaction;
+  await db.$transaction(async (tx) => { try { await tx.auditLog.create({ data: {} }); } catch (e) { inTransaction = e.code; } });
   await db.close();
-  console.log(JSON.stringify({ exports: Object.keys(vh).sort(), same: vh.getTasksClient === getTasksClient, answer: Number(rows[0].answer), guard }));
+  console.log(JSON.stringify({ exports: Object.keys(vh).sort(), same: vh.getTasksClient === getTasksClient, answer: Number(rows[0].answer), guard, inTransaction }));
 })().catch((e) => { console.error(e); process.exit(1); });
 `,
     );
@@ -72,6 +82,7 @@ const { getTasksClient } = require('@vendhub/database/tasks');
     expect(out.guard.code).toBe('CROSS_SERVICE_MODEL');
     expect(out.guard.message).toContain('User belongs to the auth service');
     expect(out.guard.hint).toContain('getAuthClient().user');
+    expect(out.inTransaction).toBe('CROSS_SERVICE_MODEL');
   });
 
   it('import from an ES module file', () => {

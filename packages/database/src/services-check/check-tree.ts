@@ -98,6 +98,9 @@ export function checkTree(opts: CheckOptions): CheckReport {
   return { root, findings, files, fixes };
 }
 
+/** `routes.js.bak`, `routes.js~`: a source file's backup, listed (as skipped) so the report shows it. */
+const isSourceBackup = (name: string): boolean => BACKUP.test(name) && SOURCE_EXTENSIONS.test(name.replace(/(?:\.(?:bak|orig|old|rej|swp|swo|tmp|backup)|~)$/i, ''));
+
 function listSources(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -105,7 +108,7 @@ function listSources(root: string): string[] {
       if (NEVER.has(e.name)) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && (SOURCE_EXTENSIONS.test(e.name) || BACKUP.test(e.name) && SOURCE_EXTENSIONS.test(e.name.replace(/(?:\.(?:bak|orig|old|rej|swp|swo|tmp|backup)|~)$/i, '')))) out.push(p);
+      else if (e.isFile() && (SOURCE_EXTENSIONS.test(e.name) || isSourceBackup(e.name))) out.push(p);
     }
   };
   walk(root);

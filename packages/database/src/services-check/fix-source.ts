@@ -88,7 +88,7 @@ function importEdit(sf: ts.SourceFile, text: string, names: readonly string[], m
   const anchor = anchors[anchors.length - 1];
   if (anchor) return { start: anchor.getEnd(), end: anchor.getEnd(), text: `\n${line}` };
   const top = topInsertionPoint(sf, text);
-  return { start: top, end: top, text: `${line}\n${top > 0 && text[top - 1] !== '\n' ? '' : ''}` };
+  return { start: top, end: top, text: `${line}\n` };
 }
 
 /** After a shebang, leading comments and a 'use strict' directive. */
