@@ -91,7 +91,7 @@ export async function followSource(env: Env, opts: FollowOptions = {}): Promise<
 export async function followWithContext(ctx: SplitContext, opts: FollowOptions, preloaded?: LoadedPlan): Promise<FollowResult> {
   const names = followNames(opts.slot);
   const to: ApplySide = ctx;
-  await streamStart({ connection: ctx.source.connection.pool, pool: ctx.source.pool, label: ctx.source.label, names }, to, FORWARD_WORDING);
+  await streamStart({ connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names }, to, FORWARD_WORDING);
   const planLsn = preloaded ? opts.planLsn : await currentLsn(ctx);
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
   if (!preloaded) {
