@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { readTables, type TableInfo } from '../catalog/table-catalog.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { SERVICE_INFO, SERVICES, type ServiceName } from '../services.ts';
 import { buildPlan } from './build-plan.ts';
 import type { PlanFile } from './plan-file.ts';
-import { connectTo, type SplitContext } from './split-context.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { SplitContext } from './split-context.ts';
 import type { SplitPlan } from './split-plan.ts';
 import { allTargetModels } from './target-models.ts';
 
@@ -17,11 +17,8 @@ export interface LoadedPlan {
 /** Reads the source and target catalogs and builds the plan (see buildPlan). */
 export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<LoadedPlan> {
   const sourceSchema = planFile.sourceSchema ?? 'public';
-  const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-  let sourceTables: Map<string, TableInfo>;
-  let otherSchemas: { schema: string; tables: number }[];
-  try {
-    sourceTables = await readTables(src, sourceSchema);
+  const { sourceTables, otherSchemas } = await withDatabase(ctx, ctx.source, async (src) => {
+    const tables = await readTables(src, sourceSchema);
     const r = await src.query<{ schema: string; tables: number }>(
       `SELECT n.nspname AS schema, count(c.oid)::int AS tables FROM pg_namespace n
          LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r','p')
@@ -30,22 +27,13 @@ export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<L
         GROUP BY n.nspname ORDER BY n.nspname`,
       [sourceSchema],
     );
-    otherSchemas = r.rows;
-  } catch (e) {
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  } finally {
-    src.release();
-  }
+    return { sourceTables: tables, otherSchemas: r.rows };
+  });
   const targetTables = new Map<ServiceName, Map<string, TableInfo>>();
   for (const t of ctx.targets) {
-    const c = await connectTo(t.pool, t.label, ctx.secrets);
-    try {
+    await withDatabase(ctx, t, async (c) => {
       for (const s of t.services) targetTables.set(s, await readTables(c, SERVICE_INFO[s].schema));
-    } catch (e) {
-      throw wrapPgError(e, t.label, [...ctx.secrets]);
-    } finally {
-      c.release();
-    }
+    });
   }
   for (const s of SERVICES) if (!targetTables.has(s)) targetTables.set(s, new Map());
   const plan = buildPlan({ sourceSchema, sourceTables, otherSchemas, models: allTargetModels(), targetTables, planFile });
