@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import { readTables, type TableInfo } from '../catalog/table-catalog.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { SERVICE_INFO, SERVICES, type ServiceName } from '../services.ts';
 import { buildPlan } from './build-plan.ts';
 import { loadExpressionParser } from './plan-expression.ts';
 import type { PlanFile } from './plan-file.ts';
-import { connectTo, type SplitContext } from './split-context.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import type { SplitContext } from './split-context.ts';
 import type { SplitPlan } from './split-plan.ts';
 import { allTargetModels } from './target-models.ts';
 
@@ -18,14 +18,9 @@ export interface LoadedPlan {
 /** Reads the source and target catalogs and builds the plan (see buildPlan). */
 export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<LoadedPlan> {
   const sourceSchema = planFile.sourceSchema ?? 'public';
-  const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-  let sourceTables: Map<string, TableInfo>;
-  let otherSchemas: { schema: string; tables: number }[];
-  let failed = false;
-  try {
-    // Like every statement the split sends to the source: inside a read-only transaction.
-    await src.query('BEGIN READ ONLY');
-    sourceTables = await readTables(src, sourceSchema);
+  // Like every statement the split sends to the source: inside a read-only transaction.
+  const { sourceTables, otherSchemas } = await withTransaction(ctx.source, async (src) => {
+    const tables = await readTables(src, sourceSchema);
     const r = await src.query<{ schema: string; tables: number }>(
       `SELECT n.nspname AS schema, count(c.oid)::int AS tables FROM pg_namespace n
          LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r','p')
@@ -34,25 +29,13 @@ export async function loadPlan(ctx: SplitContext, planFile: PlanFile): Promise<L
         GROUP BY n.nspname ORDER BY n.nspname`,
       [sourceSchema],
     );
-    otherSchemas = r.rows;
-    await src.query('COMMIT');
-  } catch (e) {
-    failed = true;
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  } finally {
-    if (failed) await src.query('ROLLBACK').catch(() => {});
-    src.release(failed);
-  }
+    return { sourceTables: tables, otherSchemas: r.rows };
+  }, { readOnly: true });
   const targetTables = new Map<ServiceName, Map<string, TableInfo>>();
   for (const t of ctx.targets) {
-    const c = await connectTo(t.pool, t.label, ctx.secrets);
-    try {
+    await withDatabase(ctx, t, async (c) => {
       for (const s of t.services) targetTables.set(s, await readTables(c, SERVICE_INFO[s].schema));
-    } catch (e) {
-      throw wrapPgError(e, t.label, [...ctx.secrets]);
-    } finally {
-      c.release();
-    }
+    });
   }
   for (const s of SERVICES) if (!targetTables.has(s)) targetTables.set(s, new Map());
   await loadExpressionParser();

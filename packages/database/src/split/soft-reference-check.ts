@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { SoftReference } from '../schema/soft-references.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
-import { connectTo, type SplitContext } from './split-context.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { SplitContext } from './split-context.ts';
 import type { SplitPlan, TableMapping } from './split-plan.ts';
 
 export interface SoftReferenceResult {
@@ -30,20 +31,9 @@ export async function checkSoftReferences(ctx: SplitContext, plan: SplitPlan): P
     if (!from || !to || !fromCol || !toCol) continue;
     const a = ctx.targetFor(from.service);
     const b = ctx.targetFor(to.service);
-    const ca = await connectTo(a.pool, a.label, ctx.secrets);
-    try {
-      if (a === b) out.push(await sameDatabase(ca, ref, from, fromCol, to, toCol));
-      else {
-        const cb = await connectTo(b.pool, b.label, ctx.secrets);
-        try {
-          out.push(await acrossDatabases(ca, cb, ref, from, fromCol, to, toCol));
-        } finally {
-          cb.release();
-        }
-      }
-    } finally {
-      ca.release();
-    }
+    out.push(await withDatabase(ctx, a, (ca) => (a === b
+      ? sameDatabase(ca, ref, from, fromCol, to, toCol)
+      : withDatabase(ctx, b, (cb) => acrossDatabases(ca, cb, ref, from, fromCol, to, toCol)))));
   }
   return out;
 }
