@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proposeOwners } from '../src/scaffold/propose-owners.ts';
+import { parseAssignments } from '../src/cli/commands/scaffold.ts';
 import { pluralize, tableNameFor } from '../src/scaffold/prisma-naming.ts';
 import { buildDriftedMonolith } from './helpers/drifted-monolith.ts';
 import { copyPackage, type PackageCopy } from './helpers/package-copy.ts';
@@ -260,6 +262,17 @@ describe('owner proposals and names', () => {
     expect(by.Ping?.reason).toContain('auth: 2, machines: 1');
     const forced = proposeOwners(['Stop', 'Route'], tables, owners, new Map([['Route', 'tasks']]));
     expect(forced.find((x) => x.table === 'Route')).toMatchObject({ service: 'tasks', assigned: true });
+  });
+
+  it('reads owners from --service/--tables and an assignment file, listing every bad entry', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vh-assign-')), 'owners.json');
+    writeFileSync(file, JSON.stringify({ Route: 'tasks', Recipe: 'kitchen' }));
+    expect(() => parseAssignments({ assign: file, service: 'auth', tables: 'UserSession' })).toThrow(/unknown service "kitchen" for Recipe/);
+    writeFileSync(file, JSON.stringify({ Route: 'tasks' }));
+    expect([...parseAssignments({ assign: file, service: 'auth', tables: 'UserSession, DriverLog' })]).toEqual([['Route', 'tasks'], ['UserSession', 'auth'], ['DriverLog', 'auth']]);
+    expect(() => parseAssignments({ tables: 'Route' })).toThrow('--service and --tables go together');
+    writeFileSync(file, '["Route"]');
+    expect(() => parseAssignments({ assign: file })).toThrow(/expected a JSON object/);
   });
 
   it('names tables the way the service schemas do', () => {
