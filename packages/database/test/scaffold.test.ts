@@ -11,7 +11,9 @@ import { buildDriftedMonolith } from './helpers/drifted-monolith.ts';
 import { copyPackage, type PackageCopy } from './helpers/package-copy.ts';
 import { adminQuery, createTestDatabase, urlFor, type TestDatabase } from './helpers/pg.ts';
 import { sql } from './helpers/split-fixture.ts';
-import type { TableInfo } from '../src/catalog/table-catalog.ts';
+import type { ColumnInfo, TableInfo } from '../src/catalog/table-catalog.ts';
+import { prismaDefault } from '../src/scaffold/prisma-default.ts';
+import { prismaColumnType } from '../src/scaffold/prisma-column-type.ts';
 
 const REPO_PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
@@ -273,6 +275,28 @@ describe('owner proposals and names', () => {
     expect(() => parseAssignments({ tables: 'Route' })).toThrow('--service and --tables go together');
     writeFileSync(file, '["Route"]');
     expect(() => parseAssignments({ assign: file })).toThrow(/expected a JSON object/);
+  });
+
+  it('turns source defaults and types into Prisma attributes that migrate back to the same column', () => {
+    const col = (type: string, extra: Partial<ColumnInfo> = {}): ColumnInfo => ({
+      name: 'c', type, baseType: type.replace(/\[\]$/, ''), typeOid: 25, isArray: type.endsWith('[]'), enumLabels: undefined,
+      notNull: true, hasDefault: true, identity: false, sequence: undefined, ...extra,
+    });
+    const d = (expr: string | undefined, c: ColumnInfo) => prismaDefault(expr, c, prismaColumnType(c));
+    expect(d(`'it''s "x"'::text`, col('text'))).toBe('@default("it\'s \\"x\\"")');
+    expect(d(`'{}'::jsonb`, col('jsonb'))).toBe('@default("{}")');
+    expect(d(`(-1)`, col('integer'))).toBe('@default(-1)');
+    expect(d(`'2.50'::numeric`, col('numeric(10,2)'))).toBe('@default(2.50)');
+    expect(d(`nextval('"Recipe_id_seq"'::regclass)`, col('integer'))).toBe('@default(autoincrement())');
+    expect(d(undefined, col('bigint', { identity: true }))).toBe('@default(autoincrement())');
+    expect(d('CURRENT_TIMESTAMP', col('timestamp(3) without time zone'))).toBe('@default(now())');
+    expect(d(`'{}'::text[]`, col('text[]'))).toBe('@default([])');
+    expect(d(`'WEB'::"SessionKind"`, col('"SessionKind"', { baseType: 'SessionKind', enumLabels: ['WEB'] }))).toBe('@default(WEB)');
+    expect(d('gen_random_uuid()', col('uuid'))).toBe('@default(dbgenerated("gen_random_uuid()"))');
+    expect(d(`lower('X'::text)`, col('text'))).toBe('@default(dbgenerated("lower(\'X\'::text)"))');
+    expect(prismaColumnType(col('character varying(32)'))).toMatchObject({ type: 'String', native: '@db.VarChar(32)' });
+    expect(prismaColumnType(col('timestamp(6) with time zone'))).toMatchObject({ type: 'DateTime', native: '@db.Timestamptz(6)' });
+    expect(prismaColumnType(col('tsvector'))).toMatchObject({ type: 'Unsupported("tsvector")' });
   });
 
   it('names tables the way the service schemas do', () => {
