@@ -224,6 +224,34 @@ describe('split scaffold adopts a drifted monolith', () => {
     }
   }, 900_000);
 
+  it('names relations when a table references a model twice or itself, and writes a one-to-one back relation', async () => {
+    const src = await createTestDatabase('scf_edge');
+    const edge = copyPackage();
+    try {
+      await sql(src.url, `CREATE TABLE "User" (id text PRIMARY KEY);
+        CREATE TABLE "Category" (id serial PRIMARY KEY, "parentId" int REFERENCES "Category"(id), name text NOT NULL);
+        CREATE TABLE "Message" (id text PRIMARY KEY, "senderId" text NOT NULL REFERENCES "User"(id), "recipientId" text REFERENCES "User"(id),
+                                "categoryId" int REFERENCES "Category"(id), body text NOT NULL);
+        CREATE TABLE "Profile" ("userId" text PRIMARY KEY REFERENCES "User"(id) ON DELETE CASCADE, bio text)`);
+      const r = await edge.run(['split', 'scaffold', '--yes', '--no-generate', '--service', 'auth', '--tables', 'Category,Message,Profile'], { SOURCE_DATABASE_URL: src.url, DATABASE_URL: src.url });
+      expect(r.code, r.stderr).toBe(0);
+      const auth = readFileSync(join(edge.root, 'prisma/auth/schema.prisma'), 'utf8');
+      expect(auth).toMatch(/sender\s+User\s+@relation\("Message_sender", fields: \[senderId\]/);
+      expect(auth).toMatch(/recipient\s+User\?\s+@relation\("Message_recipient", fields: \[recipientId\]/);
+      expect(auth).toMatch(/messagesAsSender\s+Message\[\]\s+@relation\("Message_sender"\)/);
+      expect(auth).toMatch(/parent\s+Category\?\s+@relation\("Category_parent", fields: \[parentId\]/);
+      expect(auth).toMatch(/categoriesAsParent\s+Category\[\]\s+@relation\("Category_parent"\)/);
+      expect(auth).toMatch(/profile\s+Profile\?\n/);
+      expect(auth).toMatch(/userId\s+String\s+@id @map\("user_id"\)/);
+      const sqlText = readFileSync(join(edge.root, 'prisma/auth/migrations', readdirSync(join(edge.root, 'prisma/auth/migrations')).find((d) => d.endsWith('_scaffold')) as string, 'migration.sql'), 'utf8');
+      expect(sqlText).toContain('REFERENCES "auth_service"."categories"("id")');
+      expect(sqlText).toContain('"profiles_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth_service"."users"("id") ON DELETE CASCADE');
+    } finally {
+      edge.remove();
+      await src.drop();
+    }
+  });
+
   it('--tables naming a mapped or unknown table is refused', async () => {
     const src = await clone('bad');
     try {
