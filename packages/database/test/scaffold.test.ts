@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proposeOwners } from '../src/scaffold/propose-owners.ts';
+import { parseAssignments } from '../src/cli/commands/scaffold.ts';
 import { pluralize, tableNameFor } from '../src/scaffold/prisma-naming.ts';
 import { buildDriftedMonolith } from './helpers/drifted-monolith.ts';
 import { copyPackage, type PackageCopy } from './helpers/package-copy.ts';
 import { adminQuery, createTestDatabase, urlFor, type TestDatabase } from './helpers/pg.ts';
 import { sql } from './helpers/split-fixture.ts';
-import type { TableInfo } from '../src/catalog/table-catalog.ts';
+import type { ColumnInfo, TableInfo } from '../src/catalog/table-catalog.ts';
+import { prismaDefault } from '../src/scaffold/prisma-default.ts';
+import { prismaColumnType } from '../src/scaffold/prisma-column-type.ts';
 
 const REPO_PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
@@ -220,6 +224,34 @@ describe('split scaffold adopts a drifted monolith', () => {
     }
   }, 900_000);
 
+  it('names relations when a table references a model twice or itself, and writes a one-to-one back relation', async () => {
+    const src = await createTestDatabase('scf_edge');
+    const edge = copyPackage();
+    try {
+      await sql(src.url, `CREATE TABLE "User" (id text PRIMARY KEY);
+        CREATE TABLE "Category" (id serial PRIMARY KEY, "parentId" int REFERENCES "Category"(id), name text NOT NULL);
+        CREATE TABLE "Message" (id text PRIMARY KEY, "senderId" text NOT NULL REFERENCES "User"(id), "recipientId" text REFERENCES "User"(id),
+                                "categoryId" int REFERENCES "Category"(id), body text NOT NULL);
+        CREATE TABLE "Profile" ("userId" text PRIMARY KEY REFERENCES "User"(id) ON DELETE CASCADE, bio text)`);
+      const r = await edge.run(['split', 'scaffold', '--yes', '--no-generate', '--service', 'auth', '--tables', 'Category,Message,Profile'], { SOURCE_DATABASE_URL: src.url, DATABASE_URL: src.url });
+      expect(r.code, r.stderr).toBe(0);
+      const auth = readFileSync(join(edge.root, 'prisma/auth/schema.prisma'), 'utf8');
+      expect(auth).toMatch(/sender\s+User\s+@relation\("Message_sender", fields: \[senderId\]/);
+      expect(auth).toMatch(/recipient\s+User\?\s+@relation\("Message_recipient", fields: \[recipientId\]/);
+      expect(auth).toMatch(/messagesAsSender\s+Message\[\]\s+@relation\("Message_sender"\)/);
+      expect(auth).toMatch(/parent\s+Category\?\s+@relation\("Category_parent", fields: \[parentId\]/);
+      expect(auth).toMatch(/categoriesAsParent\s+Category\[\]\s+@relation\("Category_parent"\)/);
+      expect(auth).toMatch(/profile\s+Profile\?\n/);
+      expect(auth).toMatch(/userId\s+String\s+@id @map\("user_id"\)/);
+      const sqlText = readFileSync(join(edge.root, 'prisma/auth/migrations', readdirSync(join(edge.root, 'prisma/auth/migrations')).find((d) => d.endsWith('_scaffold')) as string, 'migration.sql'), 'utf8');
+      expect(sqlText).toContain('REFERENCES "auth_service"."categories"("id")');
+      expect(sqlText).toContain('"profiles_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth_service"."users"("id") ON DELETE CASCADE');
+    } finally {
+      edge.remove();
+      await src.drop();
+    }
+  });
+
   it('--tables naming a mapped or unknown table is refused', async () => {
     const src = await clone('bad');
     try {
@@ -260,6 +292,39 @@ describe('owner proposals and names', () => {
     expect(by.Ping?.reason).toContain('auth: 2, machines: 1');
     const forced = proposeOwners(['Stop', 'Route'], tables, owners, new Map([['Route', 'tasks']]));
     expect(forced.find((x) => x.table === 'Route')).toMatchObject({ service: 'tasks', assigned: true });
+  });
+
+  it('reads owners from --service/--tables and an assignment file, listing every bad entry', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vh-assign-')), 'owners.json');
+    writeFileSync(file, JSON.stringify({ Route: 'tasks', Recipe: 'kitchen' }));
+    expect(() => parseAssignments({ assign: file, service: 'auth', tables: 'UserSession' })).toThrow(/unknown service "kitchen" for Recipe/);
+    writeFileSync(file, JSON.stringify({ Route: 'tasks' }));
+    expect([...parseAssignments({ assign: file, service: 'auth', tables: 'UserSession, DriverLog' })]).toEqual([['Route', 'tasks'], ['UserSession', 'auth'], ['DriverLog', 'auth']]);
+    expect(() => parseAssignments({ tables: 'Route' })).toThrow('--service and --tables go together');
+    writeFileSync(file, '["Route"]');
+    expect(() => parseAssignments({ assign: file })).toThrow(/expected a JSON object/);
+  });
+
+  it('turns source defaults and types into Prisma attributes that migrate back to the same column', () => {
+    const col = (type: string, extra: Partial<ColumnInfo> = {}): ColumnInfo => ({
+      name: 'c', type, baseType: type.replace(/\[\]$/, ''), typeOid: 25, isArray: type.endsWith('[]'), enumLabels: undefined,
+      notNull: true, hasDefault: true, identity: false, sequence: undefined, ...extra,
+    });
+    const d = (expr: string | undefined, c: ColumnInfo) => prismaDefault(expr, c, prismaColumnType(c));
+    expect(d(`'it''s "x"'::text`, col('text'))).toBe('@default("it\'s \\"x\\"")');
+    expect(d(`'{}'::jsonb`, col('jsonb'))).toBe('@default("{}")');
+    expect(d(`(-1)`, col('integer'))).toBe('@default(-1)');
+    expect(d(`'2.50'::numeric`, col('numeric(10,2)'))).toBe('@default(2.50)');
+    expect(d(`nextval('"Recipe_id_seq"'::regclass)`, col('integer'))).toBe('@default(autoincrement())');
+    expect(d(undefined, col('bigint', { identity: true }))).toBe('@default(autoincrement())');
+    expect(d('CURRENT_TIMESTAMP', col('timestamp(3) without time zone'))).toBe('@default(now())');
+    expect(d(`'{}'::text[]`, col('text[]'))).toBe('@default([])');
+    expect(d(`'WEB'::"SessionKind"`, col('"SessionKind"', { baseType: 'SessionKind', enumLabels: ['WEB'] }))).toBe('@default(WEB)');
+    expect(d('gen_random_uuid()', col('uuid'))).toBe('@default(dbgenerated("gen_random_uuid()"))');
+    expect(d(`lower('X'::text)`, col('text'))).toBe('@default(dbgenerated("lower(\'X\'::text)"))');
+    expect(prismaColumnType(col('character varying(32)'))).toMatchObject({ type: 'String', native: '@db.VarChar(32)' });
+    expect(prismaColumnType(col('timestamp(6) with time zone'))).toMatchObject({ type: 'DateTime', native: '@db.Timestamptz(6)' });
+    expect(prismaColumnType(col('tsvector'))).toMatchObject({ type: 'Unsupported("tsvector")' });
   });
 
   it('names tables the way the service schemas do', () => {

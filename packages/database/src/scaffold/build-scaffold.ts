@@ -254,7 +254,9 @@ function addForeignKey(
   ent.lines.push(`${relField} ${target.model}${required ? '' : '?'} @relation(${args.join(', ')})`);
   if (!indexed) ent.attributes.push(`@@index([${fields.join(', ')}])`);
   const oneToOne = (inp.catalog.tables.get(ent.table)?.indexes ?? []).some((i) => i.unique && i.columns.length === fk.columns.length && i.columns.every((c) => fk.columns.includes(c)));
-  const backName = uniqueName(target.names, lowerFirst(oneToOne ? ent.model : pluralize(ent.model)));
+  // Named relations (several between two models, or a model and itself) say which side they are.
+  const backBase = lowerFirst(oneToOne ? ent.model : pluralize(ent.model));
+  const backName = uniqueName(target.names, relName ? `${backBase}As${upperFirst(relField)}` : backBase);
   target.lines.push(`${backName} ${ent.model}${oneToOne ? '?' : '[]'}${relName ? ` @relation(${prismaString(relName)})` : ''}`);
   void edit;
 }
