@@ -164,14 +164,16 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
 /** Every target follows the slot, and the slot is intact (not lost, not recreated): checked before anything is fenced. */
 async function checkFollowing(ctx: SplitContext, src: pg.ClientBase, slot: string): Promise<void> {
   const s = await slotStatus(src, slot);
-  const positions: RecordedPosition[] = [];
-  for (const t of ctx.targets) {
-    const st = await withDatabase(ctx, t, (c) => readFollowState(c, slot));
-    if (!st && !s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
-    if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} does not follow slot ${slot}: the copy of \`split run --follow\` did not finish`, { hint: 'Run `split abort` and start again.' });
-    positions.push({ label: t.label, appliedLsn: st.appliedLsn });
-  }
-  await assertSlotIntact(src, slot, ctx.source.label, positions);
+  await assertSlotIntact(src, slot, ctx.source.label, async () => {
+    const positions: RecordedPosition[] = [];
+    for (const t of ctx.targets) {
+      const st = await withDatabase(ctx, t, (c) => readFollowState(c, slot));
+      if (!st && !s.exists) throw new VendhubError('PREFLIGHT_FAILED', `the source has no replication slot ${slot}: nothing to cut over`, { hint: 'Start with `split run --follow`.' });
+      if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} does not follow slot ${slot}: the copy of \`split run --follow\` did not finish`, { hint: 'Run `split abort` and start again.' });
+      positions.push({ label: t.label, appliedLsn: st.appliedLsn });
+    }
+    return positions;
+  });
 }
 
 export { restoreWrites };

@@ -79,10 +79,11 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
     await assertWindowOpen(ctx, slots, names.slot);
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       // Every reverse slot intact (not lost, not recreated) before anything is fenced.
-      const states = await windowStates(src, slots);
       for (const r of slots) {
-        const st = states.get(r.names.slot);
-        await withDatabase(ctx, r.target, (c) => assertSlotIntact(c, r.names.slot, r.target.label, st ? [{ label: ctx.source.label, appliedLsn: st.appliedLsn }] : []));
+        await withDatabase(ctx, r.target, (c) => assertSlotIntact(c, r.names.slot, r.target.label, async () => {
+          const st = (await windowStates(src, [r])).get(r.names.slot);
+          return st ? [{ label: ctx.source.label, appliedLsn: st.appliedLsn }] : [];
+        }));
       }
       const { phases, phase } = phaseTimer(opts.onPhase);
       const frozeAt = performance.now();

@@ -23,8 +23,14 @@ const WAY_OUT = 'Changes made since then are not in the targets and no slot can 
  *   acknowledging it to the slot, so the slot it created never confirms more than the targets hold:
  *   the consistent point each target recorded at creation is where that identity starts.
  */
-export async function assertSlotIntact(src: pg.ClientBase, slot: string, where: string, positions: readonly RecordedPosition[]): Promise<SlotStatus> {
+export async function assertSlotIntact(
+  src: pg.ClientBase, slot: string, where: string, recordedPositions: readonly RecordedPosition[] | (() => Promise<readonly RecordedPosition[]>),
+): Promise<SlotStatus> {
+  // The slot first, the positions after: a follower still running records a position before it
+  // acknowledges it, so positions read later are never behind the slot read earlier. The other
+  // order would call a live follower's slot "recreated".
   const s = await slotStatus(src, slot);
+  const positions = typeof recordedPositions === 'function' ? await recordedPositions() : recordedPositions;
   const recorded = positions.reduce<bigint | undefined>((m, p) => (m === undefined || lsnToBigInt(p.appliedLsn) > m ? lsnToBigInt(p.appliedLsn) : m), undefined);
   const at = positions.map((p) => `${p.label} at ${p.appliedLsn}`).join(', ');
   if (!s.exists) {
