@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CliResult } from './cli.ts';
+import { runNode, type CliResult } from './cli.ts';
 
 const PACKAGE = fileURLToPath(new URL('../..', import.meta.url));
 const REPO_NODE_MODULES = join(PACKAGE, '..', '..', 'node_modules');
@@ -27,20 +26,7 @@ export function copyPackage(): PackageCopy {
   cpSync(PACKAGE, root, { recursive: true, filter: (src) => !/(^|[/\\])node_modules([/\\]|$)/.test(src.slice(PACKAGE.length)) });
   symlinkSync(REPO_NODE_MODULES, join(top, 'node_modules'), 'dir');
   if (existsSync(join(PACKAGE, 'node_modules'))) symlinkSync(join(PACKAGE, 'node_modules'), join(root, 'node_modules'), 'dir');
-  const exec = (file: string, args: string[], env: Record<string, string>, timeoutMs: number) =>
-    new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [file, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(t);
-        resolve({ code, signal, stdout, stderr });
-      });
-    });
+  const exec = (file: string, args: string[], env: Record<string, string>, timeoutMs: number) => runNode(file, args, { cwd: root, env, timeoutMs });
   return {
     root,
     run: (args, env = {}, timeoutMs = 600_000) => exec(join(root, 'bin', 'vendhub-db.js'), args, env, timeoutMs),
