@@ -6,7 +6,8 @@ import { qualified, quoteIdent } from '../sql/quote.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
-import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import { openSplitContext, type SplitContext } from '../split/split-context.ts';
 import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { followBackWithContext } from './follow-back.ts';
 import { followNames } from './follow-names.ts';
@@ -136,23 +137,19 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
 
 /**
  * Gives back the monolith's write grants the forward cutover revoked (the monolith's own copy and
- * the targets' records) and marks each reverse slot rolled back, in one transaction.
+ * the targets' records) and marks each reverse slot rolled back, in one transaction on a
+ * connection of its own (`src` stays outside any transaction, held for the switchover).
  */
 async function reopenMonolith(ctx: SplitContext, src: pg.ClientBase, slot: string, slots: readonly ReverseSlot[]): Promise<RevokedGrant[]> {
   const grants = new Map<string, RevokedGrant>();
   const add = (gs: readonly RevokedGrant[]) => { for (const g of gs) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g); };
   add(await loadFence(src, slot));
   for (const t of ctx.targets) add(await withDatabase(ctx, t, (c) => loadFence(c, slot)));
-  await src.query('BEGIN');
-  try {
-    await restoreWrites(src, [...grants.values()]);
-    for (const r of slots) await markCutOver(src, r.names.slot);
-    await clearFence(src, slot);
-    await src.query('COMMIT');
-  } catch (e) {
-    await src.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+  await withTransaction(ctx.sourceWriter, async (c) => {
+    await restoreWrites(c, [...grants.values()]);
+    for (const r of slots) await markCutOver(c, r.names.slot);
+    await clearFence(c, slot);
+  }, { secrets: ctx.secrets });
   for (const t of ctx.targets) await withDatabase(ctx, t, (c) => clearFence(c, slot));
   return [...grants.values()];
 }
