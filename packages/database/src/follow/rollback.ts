@@ -8,7 +8,7 @@ import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { withDatabase, withTransaction } from '../db/with-database.ts';
 import { openSplitContext, type SplitContext } from '../split/split-context.ts';
-import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
+import { keyOrderings, verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { followBackWithContext } from './follow-back.ts';
 import { followNames } from './follow-names.ts';
 import { markCutOver } from './follow-state.ts';
@@ -75,6 +75,8 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
   const ctx = openSplitContext(env, { parallel: 6 });
   try {
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    // Everything verify needs from the catalogs, read now: nothing is re-read inside the freeze.
+    const orderings = await keyOrderings(ctx, loaded);
     const tables = reverseTables(loaded);
     const slots = reverseSlots(ctx, names.slot);
     await assertWindowOpen(ctx, slots, names.slot);
@@ -104,7 +106,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
       const followed = { changes: sw.caughtUp.changes };
       let verify: VerifyResult | undefined;
       if (opts.verify !== false) {
-        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false }, loaded);
+        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false, keyOrderings: orderings }, loaded);
         phase('verify');
         if (!verify.ok) {
           throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the monolith and the targets; the fences and the rollback window stay', {

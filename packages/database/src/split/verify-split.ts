@@ -61,6 +61,8 @@ export interface VerifyOptions {
   readonly snapshots?: { readonly source: string; readonly targets: ReadonlyMap<string, string> };
   /** Set target sequences past the copied maximum (default true; off when the targets are live). */
   readonly setSequences?: boolean;
+  /** From `keyOrderings`, read before a write freeze (cutover, rollback); read here when absent. */
+  readonly keyOrderings?: ReadonlyMap<string, boolean>;
 }
 
 const PINPOINT_ROWS = 2_000;
@@ -89,6 +91,7 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
   const emit = opts.onEvent ?? (() => {});
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
   const filters = opts.skipInvalidRows ? await preflightFilters(ctx, loaded) : new Map<string, readonly string[]>();
+  const orderings = opts.keyOrderings ?? (await keyOrderings(ctx, loaded));
   emit({ type: 'phase', phase: 'verify', message: `comparing ${loaded.plan.tables.length} tables` });
   const snapshot = await exportSnapshot(ctx, opts.snapshots?.source);
   const jobs: { t: TableMapping; range: KeyRange; sides: { source: SideSql; target: SideSql } }[] = [];
@@ -96,7 +99,7 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
     for (const t of loaded.plan.tables) {
       const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
       if (!target) continue;
-      const sameOrdering = await sameKeyOrdering(ctx, t, snapshot.coordinator);
+      const sameOrdering = orderings.get(t.model) ?? (await sameKeyOrdering(ctx, t));
       const sides = hashSides(t, loaded.sourceTables.get(t.sourceTable), target, filters.get(t.model) ?? [], sameOrdering);
       const found = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
       // Bounds come in the source's key order; compared byte-wise they must be sorted byte-wise
@@ -224,11 +227,22 @@ async function rangesFor(ctx: SplitContext, t: TableMapping, src: pg.ClientBase,
   return recorded ?? chunkBounds(src, t, chunkRows);
 }
 
+/**
+ * Per mapped model: whether its source and target keys sort the same way (same effective
+ * collation), read from both catalogs. Cutover and rollback read it with the plan, before their
+ * write freeze, and hand it to verify (`keyOrderings`), so no catalog is read inside the freeze.
+ */
+export async function keyOrderings(ctx: SplitContext, loaded: LoadedPlan): Promise<ReadonlyMap<string, boolean>> {
+  const out = new Map<string, boolean>();
+  for (const t of loaded.plan.tables) if (loaded.targetTables.get(t.service)?.get(t.targetTable)) out.set(t.model, await sameKeyOrdering(ctx, t));
+  return out;
+}
+
 /** Whether the source and target keys of a table sort the same way (same effective collation). */
-async function sameKeyOrdering(ctx: SplitContext, t: TableMapping, src: pg.ClientBase): Promise<boolean> {
+async function sameKeyOrdering(ctx: SplitContext, t: TableMapping): Promise<boolean> {
   if (!t.sourceKey || !t.targetKey) return true;
   const target = ctx.targetFor(t.service);
-  const a = await keyCollation(src as never, t.sourceSchema, t.sourceTable, t.sourceKey);
+  const a = await withDatabase(ctx, ctx.source, (c) => keyCollation(c as never, t.sourceSchema, t.sourceTable, t.sourceKey as string));
   const b = await withDatabase(ctx, target, (c) => keyCollation(c as never, t.targetSchema, t.targetTable, t.targetKey as string));
   return a === b;
 }
