@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortFollow } from '../src/follow/abort-follow.ts';
 import { cutover } from '../src/follow/cutover.ts';
@@ -11,12 +9,11 @@ import { endRollbackWindow } from '../src/follow/rollback-window.ts';
 import { startFollowSplit } from '../src/follow/start-follow-split.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
-import { BIN, runCli } from './helpers/cli.ts';
+import { runCli, type SpawnedCli } from './helpers/cli.ts';
 import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets } from './helpers/split-fixture.ts';
-import { migrateAll } from './helpers/topology.ts';
+import { asServiceRole, grantServiceRole, logicalTargets, publications, sleep, slotNames, spawnFollowBack, startTargetWriter, waitFor, type TargetWriter } from './helpers/rollback-window.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PASSWORD = CLUSTER_PASSWORD;
 
 let cluster: LogicalCluster;
@@ -34,107 +31,7 @@ afterAll(async () => {
 /** The cluster's URLs carry its scram password (URL-special characters): it must never be printed. */
 const withPassword = (url: string) => url;
 
-interface LogicalTargets {
-  env: Record<string, string>;
-  /** Database name by role: main (auth, tasks, shared, or all in 'shared'), machines, inventory. */
-  db: { main: string; machines?: string; inventory?: string };
-}
-
-/** Migrated targets on the logical cluster (the rollback window streams from them): option 1, or the mix of option 1 and 2. */
-async function logicalTargets(kind: 'shared' | 'mixed', prefix: string): Promise<LogicalTargets> {
-  const main = await cluster.createDatabase(`${prefix}_main`);
-  if (kind === 'shared') {
-    const env = { DATABASE_URL: cluster.url(main) };
-    await migrateAll(env);
-    return { env, db: { main } };
-  }
-  const machines = await cluster.createDatabase(`${prefix}_machines`);
-  const inventory = await cluster.createDatabase(`${prefix}_inv`);
-  const env = { DATABASE_URL: cluster.url(main), MACHINES_DATABASE_URL: cluster.url(machines), INVENTORY_DATABASE_URL: cluster.url(inventory) };
-  await migrateAll(env);
-  return { env, db: { main, machines, inventory } };
-}
-
 const q = (db: string, text: string, params: unknown[] = []) => cluster.query<Record<string, unknown>>(text, params, db);
-
-/** Lets the Supabase role `service_role` write a target schema (so the rollback fence has grants to revoke). */
-async function grantServiceRole(db: string, schema: string): Promise<void> {
-  await q(db, `GRANT USAGE ON SCHEMA ${schema} TO service_role; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO service_role`);
-}
-
-async function asServiceRole(db: string, text: string, params: unknown[] = []): Promise<string> {
-  const c = new pg.Client({ connectionString: cluster.url(db) });
-  await c.connect();
-  try {
-    await c.query('SET ROLE service_role');
-    await c.query(text, params);
-    return 'written';
-  } catch (e) {
-    return String((e as { code?: string }).code);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Slots on the cluster whose name starts with `prefix` (each test uses its own). */
-async function slotNames(prefix: string): Promise<string[]> {
-  return (await cluster.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots WHERE starts_with(slot_name, $1) ORDER BY 1', [prefix])).map((r) => r.s);
-}
-
-async function publications(db: string): Promise<number> {
-  return Number((await q(db, 'SELECT count(*)::int AS n FROM pg_publication'))[0]?.n);
-}
-
-/** Starts `split follow-back` as a subprocess; resolves once every reverse slot of `slot` is streamed. */
-async function spawnFollowBack(env: Record<string, string>, slot: string, args: string[], slots: number) {
-  const child = spawn(process.execPath, [BIN, 'split', 'follow-back', '--slot', slot, '--no-progress', ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`${slot}_back_%`]);
-    if (r[0]?.n === slots) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`follow-back did not start: ${out}`);
-    await sleep(50);
-  }
-  return { child, exited, output: () => out };
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** Writes machine telemetry as `service_role` in a target until stopped; counts what the fence refused. */
-function startTargetWriter(db: string, machineId: string) {
-  const stats = { ops: 0, refused: 0, errors: [] as string[] };
-  let stopped = false;
-  const loop = (async () => {
-    const c = new pg.Client({ connectionString: cluster.url(db) });
-    c.on('error', () => {});
-    await c.connect();
-    await c.query('SET ROLE service_role');
-    for (let n = 0; !stopped; n++) {
-      try {
-        await c.query(`INSERT INTO machines_service.machine_telemetry (id, machine_id, temperature, errors, raw_data) VALUES ($1, $2, $3, '{w}', '{"w": 1}')`, [`tw${n}`, machineId, n]);
-        if (n % 3 === 2) await c.query(`UPDATE machines_service.machine_telemetry SET temperature = -1 WHERE id = $1`, [`tw${n - 1}`]);
-        if (n % 5 === 4) await c.query(`DELETE FROM machines_service.machine_telemetry WHERE id = $1`, [`tw${n - 2}`]);
-        stats.ops++;
-      } catch (e) {
-        if ((e as { code?: string }).code === '42501') stats.refused++;
-        else if (stats.errors.length < 10) stats.errors.push(String((e as Error).message));
-      }
-      await sleep(15);
-    }
-    await c.end();
-  })();
-  return { stats, stop: async () => { stopped = true; await loop; return stats; } };
-}
 
 describe('the rollback window: cutover --rollback-window, follow-back, rollback', () => {
   it('reverse names fit PostgreSQL identifiers and differ per target database', () => {
@@ -147,7 +44,7 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
 
   it('mixed targets (a shared database and two of their own): writes in the targets come back to the monolith across a kill -9 of follow-back; rollback loses nothing and reopens the monolith', async () => {
     const db = await cluster.createDatabase('rb', golden);
-    const t = await logicalTargets('mixed', 'rb');
+    const t = await logicalTargets(cluster, 'mixed', 'rb');
     const machinesDb = t.db.machines as string;
     const inventoryDb = t.db.inventory as string;
     const slot = 'rb_slot';
@@ -165,11 +62,11 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
     const plan = join(mkdtempSync(join(tmpdir(), 'vh-rb-')), 'plan.json');
     writeFileSync(plan, JSON.stringify(planFile));
     const planArgs = ['--plan', plan];
-    await grantServiceRole(machinesDb, 'machines_service');
-    await grantServiceRole(t.db.main, 'tasks_service');
+    await grantServiceRole(cluster, machinesDb, 'machines_service');
+    await grantServiceRole(cluster, t.db.main, 'tasks_service');
     const goldAcl = await q(golden, `SELECT relname, relacl::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`);
-    let back: Awaited<ReturnType<typeof spawnFollowBack>> | undefined;
-    let writer: ReturnType<typeof startTargetWriter> | undefined;
+    let back: SpawnedCli | undefined;
+    let writer: TargetWriter | undefined;
     try {
       await startFollowSplit(env, { planFile, slot, chunkRows: 5_000 });
       const cut = await runCli(['split', 'cutover', '--slot', slot, '--rollback-window', '--verify', 'after-switch', ...planArgs], env);
@@ -178,12 +75,12 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       expect(cut.stdout).toMatch(/write freeze: [\d.]+ s \(fence \d+ ms, catch-up \d+ ms, sequences \d+ ms, rollback-window \d+ ms, snapshots \d+ ms, drop-slot \d+ ms\)[\s\S]*MACHINES_DATABASE_URL=[\s\S]*switch the services now[\s\S]*verify after the switch: \d+ tables equal at the fence/);
       expect(cut.stdout).toMatch(/rollback window open: slot rb_slot_back_auth on target database .*; slot rb_slot_back_machines .*; slot rb_slot_back_inventory/);
       expect(cut.stdout + cut.stderr).not.toContain(PASSWORD);
-      expect(await slotNames('rb_slot')).toEqual(['rb_slot_back_auth', 'rb_slot_back_inventory', 'rb_slot_back_machines']);
-      for (const d of [t.db.main, machinesDb, inventoryDb]) expect(await publications(d)).toBe(1);
-      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('x', 'a', 'b', 'c')`)).toBe('42501');
+      expect(await slotNames(cluster, 'rb_slot')).toEqual(['rb_slot_back_auth', 'rb_slot_back_inventory', 'rb_slot_back_machines']);
+      for (const d of [t.db.main, machinesDb, inventoryDb]) expect(await publications(cluster, d)).toBe(1);
+      expect(await asServiceRole(cluster, db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('x', 'a', 'b', 'c')`)).toBe('42501');
       expect((await q(db, `SELECT count(*)::int AS n FROM _vendhub_split.follow_fence WHERE slot = $1`, [slot]))[0]?.n).toBeGreaterThan(0);
 
-      back = await spawnFollowBack(env, slot, planArgs, 3);
+      back = await spawnFollowBack(cluster, env, slot, planArgs, 3);
       const user = (await q(t.db.main, `SELECT id FROM auth_service.users ORDER BY id LIMIT 1`))[0]?.id as string;
       const item = (await q(inventoryDb, `SELECT id FROM inventory_service.inventory_items ORDER BY id LIMIT 1`))[0]?.id as string;
       const oldTel = (await q(machinesDb, `SELECT id FROM machines_service.machine_telemetry ORDER BY id LIMIT 1`))[0]?.id as string;
@@ -202,7 +99,7 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
         UPDATE tasks_service.tasks SET status = 'IN_PROGRESS', updated_at = now() WHERE id = 'rb-task'; DELETE FROM auth_service.audit_logs WHERE id = '${oldAudit}'; COMMIT`);
       await q(inventoryDb, `UPDATE inventory_service.inventory_items SET quantity = quantity + 5, updated_at = now() WHERE id = $1`, [item]);
       await q(inventoryDb, `INSERT INTO inventory_service.stock_movements (id, item_id, user_id, type, quantity, quantity_before, quantity_after, reason, machine_id) VALUES ('rb-sm', $1, $2, 'OUT', 1, 6, 5, 'refill', 'rb-m')`, [item, user]);
-      writer = startTargetWriter(machinesDb, 'rb-m');
+      writer = startTargetWriter(cluster, machinesDb, 'rb-m');
       await waitFor('the telemetry in the monolith', async () => (await q(db, `SELECT 1 FROM public."MachineTelemetry" WHERE id = 'rb-toast' AND temperature = 7`)).length === 1);
 
       back.child.kill('SIGKILL');
@@ -213,7 +110,7 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       await q(t.db.main, `INSERT INTO tasks_service.tasks (id, title, machine_id, created_by_id, updated_at) VALUES ('rb-task2', 'inspect', 'rb-m2', $1, now())`, [user]);
       await q(machinesDb, `DELETE FROM machines_service.machines WHERE id = 'rb-m2'`);
       await q(t.db.main, `INSERT INTO shared.transactions (id, machine_id, amount, payment_type, status) VALUES ('rb-tx', 'rb-m', 4.5, 'card', 'ok')`);
-      back = await spawnFollowBack(env, slot, planArgs, 3);
+      back = await spawnFollowBack(cluster, env, slot, planArgs, 3);
       await sleep(800);
 
       const rb = await runCli(['split', 'rollback', '--slot', slot, ...planArgs], env);
@@ -248,18 +145,18 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       expect((await q(db, `SELECT count(*)::int AS n FROM public."Transaction" WHERE id = 'rb-tx'`))[0]?.n).toBe(1);
       // The monolith is writable again for the application role, with its grants exactly as before; its sequence is past the maximum.
       expect(await q(db, `SELECT relname, relacl::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`)).toEqual(goldAcl);
-      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('after-rollback', 'a', 'b', 'c')`)).toBe('written');
+      expect(await asServiceRole(cluster, db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('after-rollback', 'a', 'b', 'c')`)).toBe('written');
       const sales = (await q(db, `INSERT INTO public."MachineTelemetry" (id, "machineId", errors, "rawData") VALUES ('after-rollback', $1, '{}', '{}') RETURNING sales`, [m0]))[0]?.sales;
       expect(Number(sales)).toBeGreaterThan(1_000_000);
       // Nothing left on the targets; they stay read-only for the services.
-      expect(await slotNames('rb_slot')).toEqual([]);
-      for (const d of [t.db.main, machinesDb, inventoryDb, db]) expect(await publications(d)).toBe(0);
-      expect(await asServiceRole(machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, errors, raw_data) VALUES ('late', 'rb-m', '{}', '{}')`)).toBe('42501');
+      expect(await slotNames(cluster, 'rb_slot')).toEqual([]);
+      for (const d of [t.db.main, machinesDb, inventoryDb, db]) expect(await publications(cluster, d)).toBe(0);
+      expect(await asServiceRole(cluster, machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, errors, raw_data) VALUES ('late', 'rb-m', '{}', '{}')`)).toBe('42501');
       // Closing the window afterwards reopens the targets; repeating it changes nothing.
       const end = await runCli(['split', 'end-rollback-window', '--slot', slot, ...planArgs], env);
       expect(end.code, end.stderr).toBe(0);
       expect(end.stdout).toMatch(/the monolith stays the system of record/);
-      expect(await asServiceRole(machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, errors, raw_data) VALUES ('late', 'rb-m', '{}', '{}')`)).toBe('written');
+      expect(await asServiceRole(cluster, machinesDb, `INSERT INTO machines_service.machine_telemetry (id, machine_id, errors, raw_data) VALUES ('late', 'rb-m', '{}', '{}')`)).toBe('written');
       const again = await runCli(['split', 'end-rollback-window', '--slot', slot, '--json', ...planArgs], env);
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout).endRollbackWindow.was).toBe('none');
@@ -285,8 +182,8 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       expect(err.message).toContain('ALTER SYSTEM SET wal_level = logical');
       expect(err.message).toContain('nothing was fenced');
       // Nothing fenced, the forward slot still there: following continues, cutover without the window still works.
-      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('still-open', 'a', 'b', 'c')`)).toBe('written');
-      expect(await slotNames(slot)).toEqual([slot]);
+      expect(await asServiceRole(cluster, db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('still-open', 'a', 'b', 'c')`)).toBe('written');
+      expect(await slotNames(cluster, slot)).toEqual([slot]);
       const plain = await cutover(env, { slot, writersTimeoutMs: 5_000 });
       expect(plain.verify?.ok).toBe(true);
       expect(plain.rollbackWindow).toBeUndefined();
@@ -298,7 +195,7 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
 
   it('option 1 (one target database): follow-back stops on SIGINT with exit 130; abort is refused while the window is open; end-rollback-window removes slot and publication, is repeatable; abort then reopens the monolith', async () => {
     const db = await cluster.createDatabase('end', golden);
-    const t = await logicalTargets('shared', 'rbend');
+    const t = await logicalTargets(cluster, 'shared', 'rbend');
     const env = { ...t.env, SOURCE_DATABASE_URL: cluster.url(db) };
     const slot = 'end_slot';
     try {
@@ -306,9 +203,9 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       const r = await cutover(env, { slot, rollbackWindow: true, writersTimeoutMs: 5_000 });
       expect(r.rollbackWindow).toEqual([expect.objectContaining({ slot: 'end_slot_back_auth', publication: 'end_slot_back_auth_pub', startLsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/) })]);
       expect(r.phases).toHaveProperty('rollback-window');
-      expect(await slotNames(slot)).toEqual(['end_slot_back_auth']);
+      expect(await slotNames(cluster, slot)).toEqual(['end_slot_back_auth']);
       await q(t.db.main, `INSERT INTO auth_service.audit_logs (id, action, entity, entity_id) VALUES ('in-window', 'a', 'b', 'c')`);
-      const back = await spawnFollowBack(env, slot, [], 1);
+      const back = await spawnFollowBack(cluster, env, slot, [], 1);
       await waitFor('the row in the monolith', async () => (await q(db, `SELECT 1 FROM public."AuditLog" WHERE id = 'in-window'`)).length === 1);
       back.child.kill('SIGINT');
       expect(await back.exited, back.output()).toBe(130);
@@ -317,13 +214,13 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       const abort = await runCli(['split', 'abort', '--slot', slot, '--json'], env);
       expect(abort.code).toBe(8);
       expect(JSON.parse(abort.stdout).error).toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining('rollback window of slot end_slot is open'), hint: expect.stringContaining('split end-rollback-window') });
-      expect(await slotNames(slot)).toEqual(['end_slot_back_auth']);
+      expect(await slotNames(cluster, slot)).toEqual(['end_slot_back_auth']);
 
       const end = await runCli(['split', 'end-rollback-window', '--slot', slot, '--json'], env);
       expect(end.code, end.stdout).toBe(0);
       expect(JSON.parse(end.stdout).endRollbackWindow).toMatchObject({ was: 'open', slots: [{ slot: 'end_slot_back_auth', slotDropped: true, publicationDropped: true, restored: [] }] });
-      expect(await slotNames(slot)).toEqual([]);
-      expect(await publications(t.db.main)).toBe(0);
+      expect(await slotNames(cluster, slot)).toEqual([]);
+      expect(await publications(cluster, t.db.main)).toBe(0);
       expect(await q(db, `SELECT slot FROM _vendhub_split.follow_state`)).toEqual([]);
       const again = await runCli(['split', 'end-rollback-window', '--slot', slot], env);
       expect(again.code).toBe(0);
@@ -334,7 +231,7 @@ describe('the rollback window: cutover --rollback-window, follow-back, rollback'
       // Staying on the targets: abort (the old rollback) gives the monolith its grants back from its own copy.
       const reopened = await abortFollow(env, { slot });
       expect(reopened.restored.length).toBeGreaterThan(0);
-      expect(await asServiceRole(db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('reopened', 'a', 'b', 'c')`)).toBe('written');
+      expect(await asServiceRole(cluster, db, `INSERT INTO public."AuditLog" (id, action, entity, "entityId") VALUES ('reopened', 'a', 'b', 'c')`)).toBe('written');
     } finally {
       await endRollbackWindow(env, { slot }).catch(() => {});
       await abortFollow(env, { slot }).catch(() => {});

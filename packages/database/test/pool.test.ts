@@ -17,13 +17,19 @@ describe('pool limits from the URL', () => {
   it('an exhausted pool ends in a clear POOL_TIMEOUT after pool_timeout, not a hang', async () => {
     const client = createTasksClient({ env: { TASKS_DATABASE_URL: `${db.url}?connection_limit=1&pool_timeout=1` } });
     try {
+      // The pool's one connection made first (a slow connect under load is not what this tests),
+      // then held by a transaction: the count below starts only once the transaction has it.
+      expect(await client.task.count()).toBe(0);
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
+      let holding!: () => void;
+      const inside = new Promise<void>((r) => (holding = r));
       const tx = client.$transaction(async (t) => {
         await t.task.count();
+        holding();
         await held;
-      }, { timeout: 20_000 });
-      await new Promise((r) => setTimeout(r, 200));
+      }, { timeout: 60_000, maxWait: 30_000 });
+      await Promise.race([inside, tx]);
       const started = Date.now();
       const err = await client.task.count().then(() => undefined, (e: unknown) => e);
       const waited = Date.now() - started;

@@ -1,9 +1,11 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Prisma } from '@prisma/client/extension';
 import { loadServiceConfig, type Env, type ServiceConfig } from '../config/database-config.ts';
 import type { PoolOverrides } from '../config/connection-url.ts';
 import { redactText } from '../config/redact.ts';
+import { secretOf } from '../db/database-handle.ts';
+import { withDatabase } from '../db/with-database.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { compareHistory, readHistory, type MigrationStatus } from '../migrate/migration-status.ts';
@@ -88,23 +90,23 @@ export function openServiceConnection(service: ServiceName, opts: ServiceClientO
 
 async function checkHealth(config: ServiceConfig, pool: pg.Pool, cacheHandle: CacheHandle): Promise<ServiceHealth> {
   const base = { service: config.service.name, schema: config.service.schema, database: config.connection.databaseKey };
+  const label = `${config.service.name} service database ${config.connection.databaseKey}`;
+  const password = secretOf(config.connection);
+  const secrets = password ? [password] : [];
   const started = performance.now();
-  let client: pg.PoolClient | undefined;
   try {
-    client = await pool.connect();
-    await client.query('SELECT 1');
-    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    const s = compareHistory(config, await readHistory(client, config.service.schema));
-    const cache = await cacheHandle.health();
-    const migrations = { current: s.current, pending: s.pending, failed: s.failed, checksumChanged: s.checksumChanged, unknown: s.unknown };
-    return { ...base, reachable: true, latencyMs, migrations, pool: poolCounts(pool), cache, error: undefined };
+    return await withDatabase({ pool, label, secrets }, async (client) => {
+      await client.query('SELECT 1');
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      const s = compareHistory(config, await readHistory(client, config.service.schema));
+      const cache = await cacheHandle.health();
+      const migrations = { current: s.current, pending: s.pending, failed: s.failed, checksumChanged: s.checksumChanged, unknown: s.unknown };
+      return { ...base, reachable: true, latencyMs, migrations, pool: poolCounts(pool), cache, error: undefined };
+    });
   } catch (e) {
-    const secrets = config.connection.pool.password ? [String(config.connection.pool.password)] : [];
-    const err = wrapPgError(e, `${config.service.name} service database ${config.connection.databaseKey}`, secrets);
+    const err = wrapPgError(e, label, secrets);
     const cache = await cacheHandle.health();
     return { ...base, reachable: false, latencyMs: undefined, migrations: undefined, pool: poolCounts(pool), cache, error: err.message };
-  } finally {
-    client?.release();
   }
 }
 

@@ -35,6 +35,17 @@ export interface OpenOptions extends SessionOptions {
 /** SET statements still to run on each new session of a pool (PgBouncer: no startup `options`). */
 const pendingSetup = new WeakMap<pg.Pool, string>();
 const setUp = new WeakSet<pg.ClientBase>();
+/** The last connection error each checked-out client reported (terminated by the server, network gone). */
+const lost = new WeakMap<pg.ClientBase, Error>();
+const equipped = new WeakSet<pg.ClientBase>();
+
+/**
+ * The connection error a checked-out client reported, if any. A checked-out pg client has no
+ * `'error'` listener of its own: a server that ends the session while the tool holds it (idle
+ * inside a transaction kept open across messages) would crash the process. `acquire` keeps the
+ * error instead; the next use of the client fails, and this tells why.
+ */
+export const connectionLost = (c: pg.ClientBase): Error | undefined => lost.get(c);
 
 /** The connection's password; the parsed value keeps it non-enumerable. */
 export function secretOf(conn: ParsedConnection): string | undefined {
@@ -94,6 +105,11 @@ export async function acquire(pool: pg.Pool, label: string, secrets: readonly st
   } catch (e) {
     throw wrapPgError(e, label, [...secrets]);
   }
+  if (!equipped.has(c)) {
+    equipped.add(c);
+    c.on('error', (e: Error) => lost.set(c, e));
+  }
+  lost.delete(c);
   const setup = pendingSetup.get(pool);
   if (setup && !setUp.has(c)) {
     try {

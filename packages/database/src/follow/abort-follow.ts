@@ -1,7 +1,7 @@
 import type { Env } from '../config/database-config.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { connectTo, openSplitContext, withDatabase } from '../split/split-context.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import { openSplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { dropFollowState, readFollowState } from './follow-state.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
@@ -35,10 +35,8 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
     for (const t of ctx.targets) {
       await withDatabase(ctx, t, async (c) => { if (await readFollowState(c, names.slot)) await recordHandover(c, names.slot, 'abort'); }).catch(() => {});
     }
-    const src = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
-    let dropped: { slot: boolean; publication: boolean };
     const grants = new Map<string, RevokedGrant>();
-    try {
+    const dropped = await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       const window = await windowStates(src, reverseSlots(ctx, names.slot));
       const forward = await slotStatus(src, names.slot);
       if (!forward.exists && [...window.values()].some((s) => s.status === 'following')) {
@@ -46,49 +44,28 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
           hint: '`split rollback` switches back to the monolith without losing those changes; `split end-rollback-window` closes the window and stays on the targets (then `split abort` gives the monolith its write grants back).',
         });
       }
-      dropped = await dropSlotAndPublicationWith(src, names);
+      const d = await dropSlotAndPublicationWith(src, names);
       // A cutover that stopped after opening the window: its reverse slots go with it.
       if (forward.exists && window.size) await closeWindow(ctx, src, names.slot);
       for (const g of await loadFence(src, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
-    } catch (e) {
-      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-    } finally {
-      src.release();
-    }
+      return d;
+    });
     let wasCutOver = false;
     for (const t of ctx.targets) {
-      const c = await connectTo(t.pool, t.label, ctx.secrets);
-      try {
+      await withDatabase(ctx, t, async (c) => {
         for (const g of await loadFence(c, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
         if ((await readFollowState(c, names.slot))?.status === 'cut-over') wasCutOver = true;
-      } catch (e) {
-        throw wrapPgError(e, t.label, [...ctx.secrets]);
-      } finally {
-        c.release();
-      }
+      });
     }
-    const restoreOn = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
-    try {
-      await restoreOn.query('BEGIN');
-      await restoreWrites(restoreOn, [...grants.values()]);
-      await clearFence(restoreOn, names.slot);
-      await restoreOn.query('COMMIT');
-    } catch (e) {
-      await restoreOn.query('ROLLBACK').catch(() => {});
-      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-    } finally {
-      restoreOn.release();
-    }
+    await withTransaction(ctx.sourceWriter, async (c) => {
+      await restoreWrites(c, [...grants.values()]);
+      await clearFence(c, names.slot);
+    });
     for (const t of ctx.targets) {
-      const c = await connectTo(t.pool, t.label, ctx.secrets);
-      try {
+      await withDatabase(ctx, t, async (c) => {
         await clearFence(c, names.slot);
         await dropFollowState(c, names.slot);
-      } catch (e) {
-        throw wrapPgError(e, t.label, [...ctx.secrets]);
-      } finally {
-        c.release();
-      }
+      });
     }
     return { slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: [...grants.values()], wasCutOver };
   } finally {

@@ -1,31 +1,8 @@
 import type pg from 'pg';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { connectTo } from '../split/split-context.ts';
+import { connectionLost } from '../db/database-handle.ts';
 import type { Change } from './change-applier.ts';
-
-/** The last connection error each held client reported (terminated by the server, network gone). */
-const lost = new WeakMap<pg.ClientBase, Error>();
-const equipped = new WeakSet<pg.ClientBase>();
-
-/**
- * A pooled connection for applying, whose `'error'` events are handled: a checked-out pg client
- * has no listener of its own, so a target that restarts while the follower holds a transaction
- * open (idle between two pieces of a large source transaction) would crash the process with an
- * unhandled `'error'`. The error is kept, and the next use of the client fails with it.
- */
-export async function holdConnection(pool: pg.Pool, label: string, secrets: readonly string[]): Promise<pg.PoolClient> {
-  const c = await connectTo(pool, label, secrets);
-  if (!equipped.has(c)) {
-    equipped.add(c);
-    c.on('error', (e: Error) => lost.set(c, e));
-  }
-  lost.delete(c);
-  return c;
-}
-
-/** The connection error a held client reported, if any. */
-export const connectionLost = (c: pg.ClientBase): Error | undefined => lost.get(c);
 
 const resumeHint = 'then run `vendhub-db split follow` again (or `split follow-back` for the reverse stream): it resumes with this change.';
 

@@ -1,5 +1,5 @@
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { holdConnection } from './apply-error.ts';
+import { withDatabase } from '../db/with-database.ts';
 import { applyBatch, isPartial, recordPosition, StreamedTransaction, type ApplyDatabase, type ApplySide, type BatchResult, type SourceTransaction, type StreamItem } from './change-applier.ts';
 import { readFollowState } from './follow-state.ts';
 import { lsnAtLeast, lsnToBigInt, maxLsn } from './lsn.ts';
@@ -213,17 +213,12 @@ export class ApplyStage {
   /** True when every database already committed this transaction (a replay after a restart). */
   async #appliedEverywhere(item: StreamItem): Promise<boolean> {
     for (const t of this.#spec.to.targets) {
-      const c = await holdConnection(t.pool, t.label, this.#spec.to.secrets);
-      try {
-        const st = await readFollowState(c, this.#spec.slot);
-        if (!st) return false;
-        const done = isPartial(item) || item.streamedFrom
-          ? lsnToBigInt(st.appliedLsn) > lsnToBigInt(isPartial(item) ? item.commitLsn : (item.streamedFrom as string))
-          : lsnAtLeast(st.appliedLsn, item.commitEndLsn);
-        if (!done) return false;
-      } finally {
-        c.release();
-      }
+      const st = await withDatabase(this.#spec.to, t, (c) => readFollowState(c, this.#spec.slot));
+      if (!st) return false;
+      const done = isPartial(item) || item.streamedFrom
+        ? lsnToBigInt(st.appliedLsn) > lsnToBigInt(isPartial(item) ? item.commitLsn : (item.streamedFrom as string))
+        : lsnAtLeast(st.appliedLsn, item.commitEndLsn);
+      if (!done) return false;
     }
     return true;
   }

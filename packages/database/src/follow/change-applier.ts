@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { VendhubError } from '../errors/vendhub-error.ts';
-import { applyError, holdConnection } from './apply-error.ts';
+import { openTransaction, withDatabase, type OpenTransaction } from '../db/with-database.ts';
+import { applyError } from './apply-error.ts';
 import { readFollowState, writeFollowState, type FollowState } from './follow-state.ts';
 import { lsnAtLeast, lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
@@ -130,7 +131,7 @@ export class StreamedTransaction {
   readonly #slot: string;
   readonly #commitLsn: bigint;
   readonly #targetOf: (t: TableApplier) => ApplyDatabase;
-  readonly #open = new Map<ApplyDatabase, { readonly c: pg.PoolClient; readonly appliedLsn: string; readonly skip: boolean }>();
+  readonly #open = new Map<ApplyDatabase, { readonly tx: OpenTransaction; readonly appliedLsn: string; readonly skip: boolean }>();
 
   constructor(ctx: ApplySide, slot: string, commitLsn: string, targetOf: (t: TableApplier) => ApplyDatabase) {
     this.#ctx = ctx;
@@ -149,7 +150,7 @@ export class StreamedTransaction {
         skipped += chs.length;
         continue;
       }
-      await applyChanges(t.c, target, chs, this.#ctx.secrets);
+      await applyChanges(t.tx.client, target, chs, this.#ctx.secrets);
       applied += chs.length;
     }
     return { changes: applied, skipped };
@@ -161,13 +162,12 @@ export class StreamedTransaction {
     if (tx.barrier) for (const t of this.#ctx.targets) await this.#begin(t);
     for (const [target, t] of this.#open) {
       try {
-        if (!lsnAtLeast(t.appliedLsn, tx.commitEndLsn)) await writeFollowState(t.c, this.#slot, tx.commitEndLsn, tx.commitTime);
-        await t.c.query('COMMIT');
+        if (!lsnAtLeast(t.appliedLsn, tx.commitEndLsn)) await writeFollowState(t.tx.client, this.#slot, tx.commitEndLsn, tx.commitTime);
+        await t.tx.commit();
       } catch (e) {
-        throw applyError(e, target.label, undefined, this.#ctx.secrets, t.c);
+        throw applyError(e, target.label, undefined, this.#ctx.secrets, t.tx.client);
       }
       this.#open.delete(target);
-      t.c.release();
     }
     return r;
   }
@@ -176,26 +176,18 @@ export class StreamedTransaction {
   async rollback(): Promise<void> {
     for (const [target, t] of this.#open) {
       this.#open.delete(target);
-      await t.c.query('ROLLBACK').catch(() => {});
-      t.c.release(true);
+      await t.tx.rollback();
     }
   }
 
-  async #begin(target: ApplyDatabase): Promise<{ readonly c: pg.PoolClient; readonly appliedLsn: string; readonly skip: boolean }> {
+  async #begin(target: ApplyDatabase): Promise<{ readonly tx: OpenTransaction; readonly appliedLsn: string; readonly skip: boolean }> {
     const open = this.#open.get(target);
     if (open) return open;
-    const c = await holdConnection(target.pool, target.label, this.#ctx.secrets);
-    try {
-      const state = await beginApply(c, target, this.#slot);
-      // Positions are commit ends; past this commit record's start means this transaction is in.
-      const t = { c, appliedLsn: state.appliedLsn, skip: lsnToBigInt(state.appliedLsn) > this.#commitLsn };
-      this.#open.set(target, t);
-      return t;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      c.release(true);
-      throw applyError(e, target.label, undefined, this.#ctx.secrets, c);
-    }
+    const tx = await beginApply(target, this.#slot, this.#ctx.secrets);
+    // Positions are commit ends; past this commit record's start means this transaction is in.
+    const t = { tx: tx.tx, appliedLsn: tx.state.appliedLsn, skip: lsnToBigInt(tx.state.appliedLsn) > this.#commitLsn };
+    this.#open.set(target, t);
+    return t;
   }
 }
 
@@ -208,29 +200,23 @@ export class StreamedTransaction {
 export async function recordPosition(ctx: ApplySide, slot: string, lsn: string): Promise<void> {
   const target = ctx.targets[0];
   if (!target) return;
-  const c = await holdConnection(target.pool, target.label, ctx.secrets);
-  let failed = false;
   try {
-    await writeFollowState(c, slot, lsn, null);
+    await withDatabase(ctx, target, (c) => writeFollowState(c, slot, lsn, null));
   } catch (e) {
-    failed = true;
-    throw applyError(e, target.label, undefined, ctx.secrets, c);
-  } finally {
-    c.release(failed);
+    throw applyError(e, target.label, undefined, ctx.secrets);
   }
 }
 
 async function applyToTarget(
   ctx: ApplySide, target: ApplyDatabase, slot: string, list: readonly { tx: SourceTransaction; changes: Change[] }[], last: SourceTransaction,
 ): Promise<BatchResult> {
-  const c = await holdConnection(target.pool, target.label, ctx.secrets);
-  let failed = false;
+  const { tx, state } = await beginApply(target, slot, ctx.secrets);
+  const c = tx.client;
   try {
-    const state = await beginApply(c, target, slot);
     let changes = 0;
     let skipped = 0;
-    for (const { tx, changes: chs } of list) {
-      if (lsnAtLeast(state.appliedLsn, tx.commitEndLsn)) {
+    for (const { tx: source, changes: chs } of list) {
+      if (lsnAtLeast(state.appliedLsn, source.commitEndLsn)) {
         skipped += chs.length;
         continue;
       }
@@ -238,24 +224,32 @@ async function applyToTarget(
       changes += chs.length;
     }
     if (!lsnAtLeast(state.appliedLsn, last.commitEndLsn)) await writeFollowState(c, slot, last.commitEndLsn, last.commitTime);
-    await c.query('COMMIT');
+    await tx.commit();
     return { changes, skipped };
   } catch (e) {
-    failed = true;
-    await c.query('ROLLBACK').catch(() => {});
-    throw applyError(e, target.label, undefined, ctx.secrets, c);
-  } finally {
-    c.release(failed);
+    const err = applyError(e, target.label, undefined, ctx.secrets, c);
+    await tx.rollback();
+    throw err;
   }
 }
 
-/** Opens the transaction that applies changes to `target`: its follow_state row for `slot`, read and locked. */
-async function beginApply(c: pg.ClientBase, target: ApplyDatabase, slot: string): Promise<FollowState> {
-  await c.query('BEGIN');
-  if (target.replicaRole) await c.query('SET LOCAL session_replication_role = replica');
-  const state = await readFollowState(c, slot, true);
-  if (!state) throw new Error(`this database does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
-  return state;
+/**
+ * Opens the transaction that applies changes to `target` (as a subscriber, `replicaRole`, when
+ * asked): its follow_state row for `slot`, read and locked.
+ */
+async function beginApply(target: ApplyDatabase, slot: string, secrets: readonly string[]): Promise<{ tx: OpenTransaction; state: FollowState }> {
+  const tx = await openTransaction(target, { secrets, ...(target.replicaRole ? { local: { session_replication_role: 'replica' } } : {}) }).catch((e: unknown) => {
+    throw applyError(e, target.label, undefined, secrets);
+  });
+  try {
+    const state = await readFollowState(tx.client, slot, true);
+    if (!state) throw new Error(`this database does not follow slot ${slot} (no row in _vendhub_split.follow_state)`);
+    return { tx, state };
+  } catch (e) {
+    const err = applyError(e, target.label, undefined, secrets, tx.client);
+    await tx.rollback();
+    throw err;
+  }
 }
 
 /** Applies the changes to one database, naming the change that failed (table and key). */

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { LogicalReplicationService, Pgoutput } from 'pg-logical-replication';
+import { openReplicationStream, pgoutputPlugin } from '../db/replication-stream.ts';
 import type { FollowNames } from './follow-names.ts';
 import { bigIntToLsn, lsnToBigInt } from './lsn.ts';
 
@@ -11,11 +12,6 @@ export interface StreamSource {
   readonly pool: pg.Pool;
   readonly label: string;
   readonly names: FollowNames;
-}
-
-/** The one place the follower opens its replication connection. */
-export function openReplicationStream(from: StreamSource): LogicalReplicationService {
-  return new LogicalReplicationService({ ...from.connection } as pg.ClientConfig, { acknowledge: { auto: false, timeoutSeconds: 0 } });
 }
 
 export interface ReceiverEvents {
@@ -41,14 +37,14 @@ export class ChangeReceiver {
   constructor(from: StreamSource, events: ReceiverEvents) {
     this.#from = from;
     this.#events = events;
-    this.#service = openReplicationStream(from);
+    this.#service = openReplicationStream(from.connection);
     this.#service.on('data', (_lsn: string, msg: Pgoutput.Message) => events.message(msg));
     this.#service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => events.heartbeat(lsn, shouldRespond));
     this.#service.on('error', (e: Error) => this.#end(e));
   }
 
   start(): void {
-    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.#from.names.publication], messages: true });
+    const plugin = pgoutputPlugin(this.#from.names.publication);
     this.#service.subscribe(plugin, this.#from.names.slot).then(() => this.#end(), (e: Error) => this.#end(e));
   }
 

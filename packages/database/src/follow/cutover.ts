@@ -6,7 +6,7 @@ import { loadPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
-import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
+import { keyOrderings, verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { followNames } from './follow-names.ts';
 import { markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
@@ -84,6 +84,8 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
     await withDatabase(ctx, ctx.source, (src) => checkFollowing(ctx, src, names.slot));
     const planLsn = await currentLsn(ctx);
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    // Everything verify needs from the catalogs, read now: nothing is re-read inside the freeze.
+    const orderings = await keyOrderings(ctx, loaded);
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const { phases, phase } = phaseTimer(opts.onPhase);
@@ -106,7 +108,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const sequencesSet: string[] = [];
       const verifyInside = opts.verify === undefined || opts.verify === true;
       if (verifyInside) {
-        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2 }, loaded);
+        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, keyOrderings: orderings }, loaded);
         phase('verify');
         if (!verify.ok) {
           throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the source and the targets; the fence and the slot stay', {
@@ -140,7 +142,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         await opts.onSwitch?.(result);
         const started = performance.now();
         const after = await verifyWithContext(ctx, {
-          parallel: opts.parallel ?? 2, snapshots: { source: snapshots.source, targets: snapshots.targets }, setSequences: false,
+          parallel: opts.parallel ?? 2, snapshots: { source: snapshots.source, targets: snapshots.targets }, setSequences: false, keyOrderings: orderings,
         }, loaded);
         const verifyAfterSwitchMs = Math.round(performance.now() - started);
         if (!after.ok) {

@@ -17,11 +17,11 @@ export interface FenceSnapshots {
 export async function holdFenceSnapshots(ctx: SplitContext): Promise<FenceSnapshots> {
   const held: HeldSnapshot[] = [];
   try {
-    const source = await holdSnapshot(ctx.source.pool, ctx.source.label, ctx.secrets);
+    const source = await holdSnapshot(ctx.source, ctx.secrets);
     held.push(source);
     const targets = new Map<string, string>();
     for (const t of ctx.targets) {
-      const s = await holdSnapshot(t.pool, t.label, ctx.secrets);
+      const s = await holdSnapshot(t, ctx.secrets);
       held.push(s);
       targets.set(t.key, s.id);
     }

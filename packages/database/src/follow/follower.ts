@@ -6,7 +6,7 @@ import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { replicationConfig } from '../db/database-handle.ts';
 import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
-import { holdConnection } from './apply-error.ts';
+import { withDatabase } from '../db/with-database.ts';
 import { ApplyStage } from './apply-stage.ts';
 import type { ApplyDatabase, ApplySide } from './change-applier.ts';
 import { ChangeReceiver, type StreamSource } from './change-receiver.ts';
@@ -95,14 +95,7 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
   const planLsn = preloaded ? opts.planLsn : await currentLsn(ctx);
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
   if (!preloaded) {
-    const src = await holdConnection(ctx.source.pool, ctx.source.label, ctx.secrets);
-    try {
-      await followPreflight(src, loaded);
-    } catch (e) {
-      throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-    } finally {
-      src.release();
-    }
+    await withDatabase(ctx, ctx.source, (src) => followPreflight(src, loaded));
   }
   const appliers = new Map<string, TableApplier>();
   const targetOf = new Map<TableApplier, TargetDatabase>();
@@ -119,14 +112,7 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
 
 /** The source's WAL position now: taken before a plan reads the catalog. */
 export async function currentLsn(ctx: SplitContext): Promise<string> {
-  const c = await holdConnection(ctx.source.pool, ctx.source.label, ctx.secrets);
-  try {
-    return (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string;
-  } catch (e) {
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  } finally {
-    c.release();
-  }
+  return withDatabase(ctx, ctx.source, async (c) => (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string);
 }
 
 /** What a stream's messages tell the operator. */
@@ -174,38 +160,32 @@ interface StreamStart {
 }
 
 /**
- * Reads every database's position and handover record, then checks the slot against them before
- * anything else: lost or recreated (SLOT_LOST), missing, in use by another reader (PREFLIGHT).
+ * Checks the slot against every database's position before anything else: lost or recreated
+ * (SLOT_LOST), missing, in use by another reader (PREFLIGHT). The slot is read first and the
+ * positions (and handover records) after it, as `assertSlotIntact` requires: a follower still
+ * running records a position before acknowledging it, so positions read later are never behind
+ * the slot read earlier; the other order could call a live slot recreated.
  */
 async function streamStart(from: StreamSource, to: ApplySide, wording: StreamWording): Promise<StreamStart> {
   const slot = from.names.slot;
   const positions: RecordedPosition[] = [];
   const handovers = new Map<ApplyDatabase, number>();
-  for (const t of to.targets) {
-    const c = await holdConnection(t.pool, t.label, to.secrets);
-    try {
-      const st = await readFollowState(c, slot);
-      if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${slot}: it was not copied by ${wording.startCommand ?? 'the command that starts this stream'}`);
-      if (st.status === 'cut-over') throw new VendhubError('PREFLIGHT_FAILED', `${t.label} was already switched over from slot ${slot}: nothing to follow`);
-      positions.push({ label: t.label, appliedLsn: st.appliedLsn });
-      handovers.set(t, (await readHandover(c, slot))?.seq ?? 0);
-    } catch (e) {
-      throw wrapPgError(e, t.label, [...to.secrets]);
-    } finally {
-      c.release();
+  const readPositions = async (): Promise<RecordedPosition[]> => {
+    for (const t of to.targets) {
+      await withDatabase(to, t, async (c) => {
+        const st = await readFollowState(c, slot);
+        if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${slot}: it was not copied by ${wording.startCommand ?? 'the command that starts this stream'}`);
+        if (st.status === 'cut-over') throw new VendhubError('PREFLIGHT_FAILED', `${t.label} was already switched over from slot ${slot}: nothing to follow`);
+        positions.push({ label: t.label, appliedLsn: st.appliedLsn });
+        handovers.set(t, (await readHandover(c, slot))?.seq ?? 0);
+      });
     }
-  }
-  const src = await holdConnection(from.pool, from.label, to.secrets);
-  try {
-    const s = await assertSlotIntact(src, slot, from.label, positions);
-    if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${slot} is in use by another process (${s.activePid} on ${from.label})`, { hint: 'Stop that follower first; only one may stream from a slot.' });
-    const recordedLsn = positions.reduce((m, p) => maxLsn(m, p.appliedLsn), '0/0');
-    return { startAck: s.confirmedFlushLsn as string, recordedLsn, positions, handovers };
-  } catch (e) {
-    throw wrapPgError(e, from.label, [...to.secrets]);
-  } finally {
-    src.release();
-  }
+    return positions;
+  };
+  const s = await withDatabase(to, from, (src) => assertSlotIntact(src, slot, from.label, readPositions));
+  if (s.activePid !== null) throw new VendhubError('PREFLIGHT_FAILED', `the slot ${slot} is in use by another process (${s.activePid} on ${from.label})`, { hint: 'Stop that follower first; only one may stream from a slot.' });
+  const recordedLsn = positions.reduce((m, p) => maxLsn(m, p.appliedLsn), '0/0');
+  return { startAck: s.confirmedFlushLsn as string, recordedLsn, positions, handovers };
 }
 
 /**
@@ -281,27 +261,14 @@ export async function stream(spec: StreamSpec, opts: StreamOptions): Promise<Fol
 async function streamEnded(spec: StreamSpec, start: StreamStart, e?: Error): Promise<FollowResult['reason']> {
   const { from, to, wording } = spec;
   for (const t of to.targets) {
-    const seq = await (async () => {
-      const c = await holdConnection(t.pool, t.label, to.secrets);
-      try {
-        return (await readHandover(c, from.names.slot))?.seq ?? 0;
-      } finally {
-        c.release();
-      }
-    })().catch(() => undefined);
+    const seq = await withDatabase(to, t, async (c) => (await readHandover(c, from.names.slot))?.seq ?? 0).catch(() => undefined);
     if (seq !== undefined && seq !== start.handovers.get(t)) return 'slot-released';
   }
-  const src = await holdConnection(from.pool, from.label, to.secrets).catch(() => undefined);
-  if (src) {
-    try {
-      // Gone or invalidated only: the slot confirmed more than at the start, by design.
-      await assertSlotIntact(src, from.names.slot, from.label, []);
-    } catch (err) {
-      if (err instanceof VendhubError && err.code === 'SLOT_LOST') throw err;
-    } finally {
-      src.release();
-    }
-  }
+  // Gone or invalidated only: the slot confirmed more than at the start, by design. Unreachable
+  // or any other error: the lost connection below is the answer.
+  await withDatabase(to, from, (src) => assertSlotIntact(src, from.names.slot, from.label, [])).catch((err: unknown) => {
+    if (err instanceof VendhubError && err.code === 'SLOT_LOST') throw err;
+  });
   const why = e ? wrapPgError(e, from.label, [...to.secrets]).message : `${from.label}: the server ended the stream`;
   throw new VendhubError('CONNECTION_FAILED', `the replication stream from slot ${from.names.slot} ended: ${why}`, {
     cause: e, details: { slot: from.names.slot, where: from.label }, hint: `Nothing is lost (the slot keeps every change not applied). ${wording.resumeHint}`,
@@ -310,25 +277,20 @@ async function streamEnded(spec: StreamSpec, start: StreamStart, e?: Error): Pro
 
 async function reportProgress(spec: StreamSpec, stage: ApplyStage, opts: StreamOptions): Promise<void> {
   const { from, to, wording } = spec;
-  const c = await holdConnection(from.pool, from.label, to.secrets);
-  try {
-    const s = await slotStatus(c, from.names.slot);
-    const now = performance.now();
-    const last = lastReport.get(stage) ?? { at: now, changes: 0 };
-    // Seconds behind: the oldest received, unapplied commit; with nothing received but the
-    // server still far ahead, the age of the last applied commit.
-    const oldest = stage.oldestCommitTime ?? (s.lagBytes > 1024 * 1024 ? stage.lastCommit : undefined);
-    const maxRetained = opts.maxRetainedWalBytes ?? 1024 ** 3;
-    opts.onProgress?.({
-      appliedLsn: stage.appliedLsn, transactions: stage.stats.transactions, changes: stage.stats.changes, queuedChanges: stage.queuedChanges,
-      changesPerSecond: now > last.at ? Math.round(((stage.stats.changes - last.changes) / (now - last.at)) * 1000) : 0,
-      lagBytes: s.lagBytes, lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0, retainedWalBytes: s.retainedBytes,
-      ...(s.retainedBytes > maxRetained ? { warning: `the slot ${from.names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on ${wording.where} (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): ${wording.retainedAdvice}` } : {}),
-    });
-    lastReport.set(stage, { at: now, changes: stage.stats.changes });
-  } finally {
-    c.release();
-  }
+  const s = await withDatabase(to, from, (c) => slotStatus(c, from.names.slot));
+  const now = performance.now();
+  const last = lastReport.get(stage) ?? { at: now, changes: 0 };
+  // Seconds behind: the oldest received, unapplied commit; with nothing received but the
+  // server still far ahead, the age of the last applied commit.
+  const oldest = stage.oldestCommitTime ?? (s.lagBytes > 1024 * 1024 ? stage.lastCommit : undefined);
+  const maxRetained = opts.maxRetainedWalBytes ?? 1024 ** 3;
+  opts.onProgress?.({
+    appliedLsn: stage.appliedLsn, transactions: stage.stats.transactions, changes: stage.stats.changes, queuedChanges: stage.queuedChanges,
+    changesPerSecond: now > last.at ? Math.round(((stage.stats.changes - last.changes) / (now - last.at)) * 1000) : 0,
+    lagBytes: s.lagBytes, lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0, retainedWalBytes: s.retainedBytes,
+    ...(s.retainedBytes > maxRetained ? { warning: `the slot ${from.names.slot} retains ${(s.retainedBytes / 1024 ** 2).toFixed(0)} MB of WAL on ${wording.where} (limit ${(maxRetained / 1024 ** 2).toFixed(0)} MB): ${wording.retainedAdvice}` } : {}),
+  });
+  lastReport.set(stage, { at: now, changes: stage.stats.changes });
 }
 
 const lastReport = new WeakMap<ApplyStage, { at: number; changes: number }>();

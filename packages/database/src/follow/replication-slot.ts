@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { replicationClient as openReplicationClient } from '../db/database-handle.ts';
-import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
-import { connectTo, type SplitContext } from '../split/split-context.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { SplitContext } from '../split/split-context.ts';
 import type { TableMapping } from '../split/split-plan.ts';
 import type { FollowNames } from './follow-names.ts';
 
@@ -28,37 +28,36 @@ export function replicationClient(ctx: SplitContext): pg.Client {
  */
 export async function createSlotAndPublication(ctx: SplitContext, names: FollowNames, tables: readonly TableMapping[]): Promise<CreatedSlot> {
   // The slot and publication are among the few writes to the source: the writer handle.
-  const admin = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
-  const repl = replicationClient(ctx);
-  try {
-    const exists = await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 UNION ALL SELECT 1 FROM pg_publication WHERE pubname = $2`, [names.slot, names.publication]);
-    if (exists.rowCount) {
-      throw new VendhubError('PREFLIGHT_FAILED', `slot ${names.slot} or publication ${names.publication} already exists on the source: a follow split is in progress or was not cleaned up`, {
-        hint: `Continue it with \`vendhub-db split follow\`, or remove it with \`vendhub-db split abort\`.`,
-      });
+  return withDatabase(ctx, ctx.sourceWriter, async (admin) => {
+    const repl = replicationClient(ctx);
+    try {
+      const exists = await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 UNION ALL SELECT 1 FROM pg_publication WHERE pubname = $2`, [names.slot, names.publication]);
+      if (exists.rowCount) {
+        throw new VendhubError('PREFLIGHT_FAILED', `slot ${names.slot} or publication ${names.publication} already exists on the source: a follow split is in progress or was not cleaned up`, {
+          hint: `Continue it with \`vendhub-db split follow\`, or remove it with \`vendhub-db split abort\`.`,
+        });
+      }
+      const list = [...new Set(tables.map((t) => qualified(t.sourceSchema, t.sourceTable)))].join(', ');
+      await admin.query(`CREATE PUBLICATION ${quoteIdent(names.publication)} FOR TABLE ${list}`);
+      await repl.connect();
+      const r = await repl.query(`CREATE_REPLICATION_SLOT ${quoteIdent(names.slot)} LOGICAL pgoutput (SNAPSHOT 'export')`);
+      const row = r.rows[0] as { consistent_point: string; snapshot_name: string };
+      let closed = false;
+      return {
+        snapshotId: row.snapshot_name,
+        consistentPoint: row.consistent_point,
+        async close() {
+          if (closed) return;
+          closed = true;
+          await repl.end().catch(() => {});
+        },
+      };
+    } catch (e) {
+      await repl.end().catch(() => {});
+      await dropSlotAndPublicationWith(admin, names).catch(() => {});
+      throw e;
     }
-    const list = [...new Set(tables.map((t) => qualified(t.sourceSchema, t.sourceTable)))].join(', ');
-    await admin.query(`CREATE PUBLICATION ${quoteIdent(names.publication)} FOR TABLE ${list}`);
-    await repl.connect();
-    const r = await repl.query(`CREATE_REPLICATION_SLOT ${quoteIdent(names.slot)} LOGICAL pgoutput (SNAPSHOT 'export')`);
-    const row = r.rows[0] as { consistent_point: string; snapshot_name: string };
-    let closed = false;
-    return {
-      snapshotId: row.snapshot_name,
-      consistentPoint: row.consistent_point,
-      async close() {
-        if (closed) return;
-        closed = true;
-        await repl.end().catch(() => {});
-      },
-    };
-  } catch (e) {
-    await repl.end().catch(() => {});
-    await dropSlotAndPublicationWith(admin, names).catch(() => {});
-    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  } finally {
-    admin.release();
-  }
+  });
 }
 
 export interface SlotStatus {

@@ -3,7 +3,8 @@ import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
 import type { LoadedPlan } from '../split/load-plan.ts';
-import { openSplitContext, withDatabase, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
 import { followNames, reverseNames, type FollowNames } from './follow-names.ts';
 import { dropFollowState, ensureFollowState, initFollowState, readFollowState, type FollowState } from './follow-state.ts';
 import { reverseProblems } from './inverse-mapping.ts';
@@ -94,13 +95,11 @@ async function monolithProblems(src: pg.ClientBase, fence: 'revoke' | 'wait'): P
   if (fence === 'revoke' && !role?.su) {
     problems.push(`the source user ${user} is not a superuser: the cutover fence revokes writes from every non-superuser role, so it could not apply the targets' changes to the monolith. Use a superuser in SOURCE_DATABASE_URL, or --wait-for-writers-stopped (then keep the applications off the monolith yourself during the window)`);
   }
-  await src.query('BEGIN');
   try {
-    await src.query('SET LOCAL session_replication_role = replica');
+    // Set for this one statement only (is_local in its own transaction): a probe of the privilege.
+    await src.query(`SELECT set_config('session_replication_role', 'replica', true)`);
   } catch {
     problems.push(`the source user ${user} may not set session_replication_role (the monolith's foreign keys span services whose changes stream back independently). Fix: GRANT SET ON PARAMETER session_replication_role TO ${quoteIdent(user)}; (PostgreSQL 15+), or use a superuser`);
-  } finally {
-    await src.query('ROLLBACK');
   }
   return problems;
 }
@@ -187,24 +186,12 @@ export async function closeWindow(ctx: SplitContext, src: pg.ClientBase, slot: s
     if (await readFollowState(src, r.names.slot)) await recordHandover(src, r.names.slot, 'end-rollback-window');
     const dropped = await withDatabase(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
     const grants = await loadFence(src, r.names.slot);
-    await withDatabase(ctx, r.target, (c) => restoreInTransaction(c, grants));
+    if (grants.length) await withTransaction(r.target, (c) => restoreWrites(c, grants), { secrets: ctx.secrets });
     await clearFence(src, r.names.slot);
     await dropFollowState(src, r.names.slot);
     out.push({ target: r.target.label, slot: r.names.slot, slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: grants });
   }
   return out;
-}
-
-async function restoreInTransaction(c: pg.ClientBase, grants: readonly RevokedGrant[]): Promise<void> {
-  if (!grants.length) return;
-  await c.query('BEGIN');
-  try {
-    await restoreWrites(c, grants);
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
 }
 
 export interface EndWindowResult {

@@ -6,8 +6,9 @@ import { qualified, quoteIdent } from '../sql/quote.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
-import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
-import { verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import { openSplitContext, type SplitContext } from '../split/split-context.ts';
+import { keyOrderings, verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
 import { followBackWithContext } from './follow-back.ts';
 import { followNames } from './follow-names.ts';
 import { markCutOver } from './follow-state.ts';
@@ -74,6 +75,8 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
   const ctx = openSplitContext(env, { parallel: 6 });
   try {
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
+    // Everything verify needs from the catalogs, read now: nothing is re-read inside the freeze.
+    const orderings = await keyOrderings(ctx, loaded);
     const tables = reverseTables(loaded);
     const slots = reverseSlots(ctx, names.slot);
     await assertWindowOpen(ctx, slots, names.slot);
@@ -103,7 +106,7 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
       const followed = { changes: sw.caughtUp.changes };
       let verify: VerifyResult | undefined;
       if (opts.verify !== false) {
-        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false }, loaded);
+        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false, keyOrderings: orderings }, loaded);
         phase('verify');
         if (!verify.ok) {
           throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the monolith and the targets; the fences and the rollback window stay', {
@@ -136,23 +139,19 @@ export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<Ro
 
 /**
  * Gives back the monolith's write grants the forward cutover revoked (the monolith's own copy and
- * the targets' records) and marks each reverse slot rolled back, in one transaction.
+ * the targets' records) and marks each reverse slot rolled back, in one transaction on a
+ * connection of its own (`src` stays outside any transaction, held for the switchover).
  */
 async function reopenMonolith(ctx: SplitContext, src: pg.ClientBase, slot: string, slots: readonly ReverseSlot[]): Promise<RevokedGrant[]> {
   const grants = new Map<string, RevokedGrant>();
   const add = (gs: readonly RevokedGrant[]) => { for (const g of gs) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g); };
   add(await loadFence(src, slot));
   for (const t of ctx.targets) add(await withDatabase(ctx, t, (c) => loadFence(c, slot)));
-  await src.query('BEGIN');
-  try {
-    await restoreWrites(src, [...grants.values()]);
-    for (const r of slots) await markCutOver(src, r.names.slot);
-    await clearFence(src, slot);
-    await src.query('COMMIT');
-  } catch (e) {
-    await src.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+  await withTransaction(ctx.sourceWriter, async (c) => {
+    await restoreWrites(c, [...grants.values()]);
+    for (const r of slots) await markCutOver(c, r.names.slot);
+    await clearFence(c, slot);
+  }, { secrets: ctx.secrets });
   for (const t of ctx.targets) await withDatabase(ctx, t, (c) => clearFence(c, slot));
   return [...grants.values()];
 }

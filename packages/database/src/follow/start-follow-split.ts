@@ -2,7 +2,8 @@ import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan } from '../split/load-plan.ts';
 import { runSplit, type SplitRunOptions, type SplitRunResult } from '../split/run-split.ts';
-import { connectTo, openSplitContext } from '../split/split-context.ts';
+import { withDatabase } from '../db/with-database.ts';
+import { openSplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
 import { initFollowState } from './follow-state.ts';
@@ -34,12 +35,7 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
   let slot: CreatedSlot | undefined;
   try {
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-    try {
-      await followPreflight(src, loaded);
-    } finally {
-      src.release();
-    }
+    await withDatabase(ctx, ctx.source, (src) => followPreflight(src, loaded));
     let run: SplitRunResult;
     try {
       run = await runSplit(env, {
@@ -55,12 +51,7 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
     } catch (e) {
       if (slot) {
         await slot.close();
-        const c = await connectTo(ctx.sourceWriter.pool, ctx.sourceWriter.label, ctx.secrets);
-        try {
-          await dropSlotAndPublicationWith(c, names);
-        } finally {
-          c.release();
-        }
+        await withDatabase(ctx, ctx.sourceWriter, (c) => dropSlotAndPublicationWith(c, names));
       }
       throw e;
     }
@@ -68,12 +59,7 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
     await created?.close();
     if (created) {
       for (const t of ctx.targets) {
-        const c = await connectTo(t.pool, t.label, ctx.secrets);
-        try {
-          await initFollowState(c, names.slot, created.consistentPoint);
-        } finally {
-          c.release();
-        }
+        await withDatabase(ctx, t, (c) => initFollowState(c, names.slot, created.consistentPoint));
       }
     }
     return { run, slot: names.slot, publication: names.publication, consistentPoint: created?.consistentPoint };

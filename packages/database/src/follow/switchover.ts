@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { withDatabase, type SplitContext } from '../split/split-context.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import type { SplitContext } from '../split/split-context.ts';
 import type { TableMapping } from '../split/split-plan.ts';
 import { FENCE_MESSAGE_PREFIX, type FollowNames } from './follow-names.ts';
 import { ensureFollowState } from './follow-state.ts';
@@ -112,17 +113,11 @@ export async function switchover(
 
 /** Revokes writes on one database, recording them on the other side before the revoke commits; returns the fence's time. */
 async function fenceOne(ctx: SplitContext, f: SwitchDirection['fenced'][number], recordIn: readonly Db[], out: RevokedGrant[]): Promise<Date | undefined> {
-  return withDatabase(ctx, f.db, async (c) => {
-    await c.query('BEGIN');
-    try {
-      const revoked = await revokeWrites(c, f.tables);
-      for (const r of recordIn) await withDatabase(ctx, r, async (rc) => { await ensureFollowState(rc); await recordFence(rc, f.fenceSlot, revoked); });
-      await c.query('COMMIT');
-      out.push(...revoked);
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    }
-    return (await c.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
-  });
+  const revoked = await withTransaction(f.db, async (c) => {
+    const r = await revokeWrites(c, f.tables);
+    for (const db of recordIn) await withDatabase(ctx, db, async (rc) => { await ensureFollowState(rc); await recordFence(rc, f.fenceSlot, r); });
+    return r;
+  }, { secrets: ctx.secrets });
+  out.push(...revoked);
+  return withDatabase(ctx, f.db, async (c) => (await c.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t);
 }

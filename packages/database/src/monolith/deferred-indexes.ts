@@ -40,7 +40,8 @@ export async function dropIndexes(client: pg.ClientBase, table: string): Promise
     ...keys.map((c) => `ALTER TABLE ${rel} DROP CONSTRAINT ${quoteIdent(c.name)}`),
     ...indexes.map((ix) => `DROP INDEX ${ix.name}`),
   ];
-  if (drops.length > 0) await client.query(['BEGIN', ...drops, 'COMMIT'].join(';\n'));
+  // One query string: PostgreSQL runs its statements as one (implicit) transaction.
+  if (drops.length > 0) await client.query(drops.join(';\n'));
   return { table, keys, indexes, foreignKeys };
 }
 
@@ -56,7 +57,8 @@ export async function recreateIndexes(client: pg.ClientBase, dropped: DroppedInd
     ...dropped.foreignKeys.map((c) => `ALTER TABLE ${rel} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition}`),
   ];
   if (creates.length === 0) return;
-  await client.query(['BEGIN', `SET LOCAL maintenance_work_mem = '256MB'`, ...creates, 'COMMIT'].join(';\n'));
+  // One query string, one implicit transaction (SET LOCAL holds for it).
+  await client.query([`SET LOCAL maintenance_work_mem = '256MB'`, ...creates].join(';\n'));
 }
 
 async function constraints(client: pg.ClientBase, rel: string, kind: string): Promise<SavedDefinition[]> {

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { withTransaction, type PooledDatabase } from '../db/with-database.ts';
 import { qualified, quoteIdent, quoteLiteral } from '../sql/quote.ts';
 import { markChunkDone, type ChunkRecord } from './checkpoint-store.ts';
 import type { TableMapping } from './split-plan.ts';
@@ -30,24 +31,20 @@ export function copyInSql(t: TableMapping): string {
  * Streams one chunk from the source into the target with COPY, no intermediate file and bounded
  * memory (pipeline backpressure), and marks the chunk done in the same target transaction, so a
  * chunk is either fully there and recorded, or absent and pending. Returns the rows copied.
+ * The target transaction is one `withTransaction` on `target` (a connection of its pool).
  */
 export async function copyChunk(
-  source: pg.ClientBase, target: pg.ClientBase, runId: string, t: TableMapping, chunk: ChunkRecord, filters: readonly string[],
+  source: pg.ClientBase, target: PooledDatabase, runId: string, t: TableMapping, chunk: ChunkRecord, filters: readonly string[],
   onBytes?: (n: number) => void,
 ): Promise<number> {
   const started = performance.now();
-  await target.query('BEGIN');
-  try {
-    const inbound = target.query(copyFrom(copyInSql(t)));
+  return withTransaction(target, async (tc) => {
+    const inbound = tc.query(copyFrom(copyInSql(t)));
     const outbound = source.query(copyTo(`COPY (${chunkSelect(t, chunk, filters)}) TO STDOUT WITH (FORMAT ${t.format})`));
     if (onBytes) outbound.on('data', (b: Buffer) => onBytes(b.length));
     await pipeline(outbound, inbound);
     const rows = Number((inbound as unknown as { rowCount: number }).rowCount);
-    await markChunkDone(target, runId, t.model, chunk.chunkNo, rows, performance.now() - started);
-    await target.query('COMMIT');
+    await markChunkDone(tc, runId, t.model, chunk.chunkNo, rows, performance.now() - started);
     return rows;
-  } catch (e) {
-    await target.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+  });
 }

@@ -4,7 +4,7 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import type { ChunkRecord } from './checkpoint-store.ts';
 import { copyChunk } from './copy-chunk.ts';
 import { buildDeferred, locksOf, type DeferredObject } from './deferred-indexes.ts';
-import { releaseSnapshotClient, type SourceSnapshot } from './snapshot.ts';
+import { releaseSnapshotClient, type SnapshotClient, type SourceSnapshot } from './snapshot.ts';
 import type { SplitContext } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { TableMapping } from './split-plan.ts';
@@ -90,23 +90,18 @@ export async function runChunks(inp: ScheduleInput): Promise<ScheduleResult> {
     s.inFlight++;
     const label = `${s.t.sourceTable} → ${s.t.targetSchema}.${s.t.targetTable} chunk ${chunk.chunkNo} (keys ${chunk.lo ?? '-∞'} .. ${chunk.hi ?? '+∞'})`;
     const target = inp.ctx.targetFor(s.t.service);
-    let tc: pg.PoolClient | undefined;
     try {
       const sc = await src();
-      tc = await target.pool.connect();
-      const rows = await copyChunk(sc, tc, inp.runId, s.t, chunk, inp.filters.get(s.t.model) ?? []);
+      const rows = await copyChunk(sc, target, inp.runId, s.t, chunk, inp.filters.get(s.t.model) ?? []);
       s.rows += rows;
       inp.emit({ type: 'chunk-done', model: s.t.model, chunkNo: chunk.chunkNo, rows });
     } catch (e) {
       await dropSrc();
-      tc?.release(true);
-      tc = undefined;
       failure ??= new VendhubError('COPY_FAILED', `copy failed at ${label}: ${wrapPgError(e, target.label, [...inp.ctx.secrets]).message}`, {
         cause: e, details: { model: s.t.model, chunk: chunk.chunkNo, table: `${s.t.targetSchema}.${s.t.targetTable}` },
         hint: 'Finished chunks are kept; fix the cause and run again with --resume.',
       });
     } finally {
-      tc?.release();
       s.inFlight--;
       if (s.pending.length === 0 && s.inFlight === 0 && failure === undefined && !s.complete) {
         s.complete = true;
@@ -120,31 +115,26 @@ export async function runChunks(inp: ScheduleInput): Promise<ScheduleResult> {
   const buildOne = async (o: DeferredObject) => {
     const target = inp.ctx.targetFor((states.get(o.model) as TableState).t.service);
     const started = performance.now();
-    let tc: pg.PoolClient | undefined;
     try {
-      tc = await target.pool.connect();
-      await buildDeferred(tc, inp.runId, o);
+      await buildDeferred(target, inp.runId, o);
       objects.done(o);
       built++;
       inp.emit({ type: 'index-done', model: o.model, kind: o.kind, name: o.name, durationMs: performance.now() - started });
     } catch (e) {
       objects.failed(o);
-      tc?.release(true);
-      tc = undefined;
       failure ??= new VendhubError('COPY_FAILED', `building ${o.kind} ${o.name} of ${o.table} after its data failed: ${wrapPgError(e, target.label, [...inp.ctx.secrets]).message}`, {
         cause: e, details: { model: o.model, object: o.name, kind: o.kind, table: o.table },
         hint: 'The copied rows are kept and the indexes and constraints not yet built stay recorded; fix the cause (e.g. rows that break the constraint) and run again with --resume.',
       });
     } finally {
-      tc?.release();
       notify();
     }
   };
 
   /** A copy worker takes chunks first and deferred objects when no chunk is ready; an index worker only objects. */
   const worker = async (copies: boolean) => {
-    let src: pg.PoolClient | undefined;
-    const openSrc = async () => (src ??= await inp.snapshot.open());
+    let src: SnapshotClient | undefined;
+    const openSrc = async () => (src ??= await inp.snapshot.open()).client;
     const dropSrc = async () => {
       if (src) await releaseSnapshotClient(src, true);
       src = undefined;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withDatabase, withTransaction, type PooledDatabase } from '../db/with-database.ts';
 import { qualified } from '../sql/quote.ts';
 import { CHECKPOINT_SCHEMA, DEFERRED_TABLE } from './checkpoint-store.ts';
 import type { TableMapping } from './split-plan.ts';
@@ -90,9 +91,8 @@ async function readDeferrable(c: pg.ClientBase, tables: readonly TableMapping[])
  * Records and drops the deferrable objects of `tables` for `runId`, in one transaction, unless this
  * run already did (a resumed run). Returns every object recorded for the run in this database.
  */
-export async function deferIndexes(c: pg.ClientBase, runId: string, tables: readonly TableMapping[]): Promise<DeferredObject[]> {
-  await c.query('BEGIN');
-  try {
+export async function deferIndexes(db: PooledDatabase, runId: string, tables: readonly TableMapping[]): Promise<DeferredObject[]> {
+  return withTransaction(db, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vendhub:split:defer:${runId}`]);
     const already = (await c.query(`SELECT 1 FROM ${DEFERRED_TABLE} WHERE run_id = $1 LIMIT 1`, [runId])).rowCount;
     const marker = (await c.query(`SELECT 1 FROM ${CHECKPOINT_SCHEMA}.runs WHERE run_id = $1 AND deferred`, [runId])).rowCount;
@@ -116,13 +116,8 @@ export async function deferIndexes(c: pg.ClientBase, runId: string, tables: read
       }
       await c.query(`UPDATE ${CHECKPOINT_SCHEMA}.runs SET deferred = true WHERE run_id = $1`, [runId]);
     }
-    const out = await loadDeferred(c, runId);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+    return loadDeferred(c, runId);
+  });
 }
 
 export async function loadDeferred(c: pg.ClientBase, runId: string): Promise<DeferredObject[]> {
@@ -137,21 +132,15 @@ export async function loadDeferred(c: pg.ClientBase, runId: string): Promise<Def
  * Builds one deferred object and marks it done in the same transaction: after a crash it is
  * either there and recorded, or absent and pending.
  */
-export async function buildDeferred(c: pg.ClientBase, runId: string, o: DeferredObject, maintenanceWorkMem = '256MB'): Promise<void> {
+export async function buildDeferred(db: PooledDatabase, runId: string, o: DeferredObject, maintenanceWorkMem = '256MB'): Promise<void> {
   const started = performance.now();
-  await c.query('BEGIN');
-  try {
-    await c.query(`SET LOCAL maintenance_work_mem = '${maintenanceWorkMem.replace(/'/g, '')}'`);
+  await withTransaction(db, async (c) => {
     await c.query(o.ddl);
     await c.query(
       `UPDATE ${DEFERRED_TABLE} SET status = 'done', built_at = now(), duration_ms = $4 WHERE run_id = $1 AND model = $2 AND seq = $3`,
       [runId, o.model, o.seq, Math.round(performance.now() - started)],
     );
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw e;
-  }
+  }, { local: { maintenance_work_mem: maintenanceWorkMem } });
 }
 
 /**
@@ -159,22 +148,26 @@ export async function buildDeferred(c: pg.ClientBase, runId: string, o: Deferred
  * built now, before a new run reads the targets, so its plan, preflight and final schema see every
  * index and constraint `migrate` made.
  */
-export async function restoreAbandoned(c: pg.ClientBase): Promise<DeferredObject[]> {
-  const exists = (await c.query(`SELECT to_regclass('${DEFERRED_TABLE}') AS t`)).rows[0]?.t;
-  if (!exists) return [];
-  const runs = (await c.query<{ run_id: string }>(`SELECT DISTINCT run_id FROM ${DEFERRED_TABLE} WHERE status = 'pending'`)).rows;
+export async function restoreAbandoned(db: PooledDatabase): Promise<DeferredObject[]> {
+  const pending = await withDatabase(db, async (c) => {
+    const exists = (await c.query(`SELECT to_regclass('${DEFERRED_TABLE}') AS t`)).rows[0]?.t;
+    if (!exists) return [];
+    const runs = (await c.query<{ run_id: string }>(`SELECT DISTINCT run_id FROM ${DEFERRED_TABLE} WHERE status = 'pending'`)).rows;
+    const out: { runId: string; o: DeferredObject }[] = [];
+    for (const { run_id } of runs) for (const o of await loadDeferred(c, run_id)) if (o.status === 'pending') out.push({ runId: run_id, o });
+    return out;
+  });
   const built: DeferredObject[] = [];
-  for (const { run_id } of runs) {
-    for (const o of await loadDeferred(c, run_id)) {
-      if (o.status !== 'pending') continue;
-      // Targets dropped and migrated again since (or the object made by hand): nothing to build.
-      if (await presentOrTableGone(c, o)) {
-        await c.query(`UPDATE ${DEFERRED_TABLE} SET status = 'done' WHERE run_id = $1 AND model = $2 AND seq = $3`, [run_id, o.model, o.seq]);
-        continue;
-      }
-      await buildDeferred(c, run_id, o);
-      built.push(o);
-    }
+  for (const { runId, o } of pending) {
+    // Targets dropped and migrated again since (or the object made by hand): nothing to build.
+    const skip = await withDatabase(db, async (c) => {
+      if (!(await presentOrTableGone(c, o))) return false;
+      await c.query(`UPDATE ${DEFERRED_TABLE} SET status = 'done' WHERE run_id = $1 AND model = $2 AND seq = $3`, [runId, o.model, o.seq]);
+      return true;
+    });
+    if (skip) continue;
+    await buildDeferred(db, runId, o);
+    built.push(o);
   }
   return built;
 }

@@ -6,7 +6,8 @@ import { compareHistory, readHistory } from '../migrate/migration-status.ts';
 import type { ServiceConfig } from '../config/database-config.ts';
 import { qualified, quoteIdent, quoteLiteral } from '../sql/quote.ts';
 import type { LoadedPlan } from './load-plan.ts';
-import { connectTo, type SplitContext } from './split-context.ts';
+import { withDatabase, withTransaction } from '../db/with-database.ts';
+import type { SplitContext } from './split-context.ts';
 import type { TableMapping } from './split-plan.ts';
 import { compatible } from './type-compat.ts';
 
@@ -50,39 +51,25 @@ export async function preflight(ctx: SplitContext, loaded: LoadedPlan, opts: Pre
   const problems: PreflightProblem[] = [];
   const rowFilters = new Map<string, string[]>();
   const n = opts.sampleSize ?? 5;
-  const src = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-  let failed = false;
   try {
     // Everything preflight sends to the source, plan-file expressions included, runs in one
     // read-only transaction: a write anywhere in it is an error, never a change.
-    await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await src.query(`SET LOCAL timezone = 'UTC'; SET LOCAL datestyle = 'ISO, MDY'; SET LOCAL intervalstyle = 'postgres'; SET LOCAL extra_float_digits = 1`);
-    await checkDistinctDatabases(ctx, src, problems);
-    await checkSourceAccess(src, loaded, problems);
-    for (const t of loaded.plan.tables) {
-      const sTable = loaded.sourceTables.get(t.sourceTable) as TableInfo;
-      const tTable = loaded.targetTables.get(t.service)?.get(t.targetTable);
-      if (!tTable) continue; // reported as not-migrated below
-      const filters = await checkTableData(src, t, sTable, tTable, loaded, problems, n);
-      if (filters.length) rowFilters.set(t.model, filters);
-    }
-    await src.query('COMMIT');
+    await withTransaction(ctx.source, async (src) => {
+      await checkDistinctDatabases(ctx, src, problems);
+      await checkSourceAccess(src, loaded, problems);
+      for (const t of loaded.plan.tables) {
+        const sTable = loaded.sourceTables.get(t.sourceTable) as TableInfo;
+        const tTable = loaded.targetTables.get(t.service)?.get(t.targetTable);
+        if (!tTable) continue; // reported as not-migrated below
+        const filters = await checkTableData(src, t, sTable, tTable, loaded, problems, n);
+        if (filters.length) rowFilters.set(t.model, filters);
+      }
+    }, { isolation: 'repeatable read', readOnly: true, secrets: ctx.secrets, local: { timezone: 'UTC', datestyle: 'ISO, MDY', intervalstyle: 'postgres', extra_float_digits: '1' } });
   } catch (e) {
-    failed = true;
     throw sourceCheckError(e, ctx, loaded);
-  } finally {
-    if (failed) await src.query('ROLLBACK').catch(() => {});
-    src.release(failed);
   }
   for (const target of ctx.targets) {
-    const c = await connectTo(target.pool, target.label, ctx.secrets);
-    try {
-      await checkTarget(c, target.services.map((sv) => ctx.serviceConfigs[sv]), loaded, opts, problems);
-    } catch (e) {
-      throw wrapPgError(e, target.label, [...ctx.secrets]);
-    } finally {
-      c.release();
-    }
+    await withDatabase(ctx, target, (c) => checkTarget(c, target.services.map((sv) => ctx.serviceConfigs[sv]), loaded, opts, problems));
   }
   const blocking = problems.filter((p) => !(opts.skipInvalidRows && DATA_KINDS.has(p.kind)));
   if (blocking.length > 0) {
@@ -115,14 +102,9 @@ async function checkDistinctDatabases(ctx: SplitContext, src: pg.PoolClient, pro
   };
   const s = await ident(src);
   for (const t of ctx.targets) {
-    const c = await connectTo(t.pool, t.label, ctx.secrets);
-    try {
-      const ti = await ident(c);
-      const same = s.sys !== 'unknown' && ti.sys !== 'unknown' ? s.sys === ti.sys && s.db === ti.db : t.key === ctx.source.connection.databaseKey;
-      if (same) problems.push({ kind: 'same-database', table: t.key, message: `the source and the target for ${t.services.join(', ')} are the same database; the split copies into a different database` });
-    } finally {
-      c.release();
-    }
+    const ti = await withDatabase(ctx, t, ident);
+    const same = s.sys !== 'unknown' && ti.sys !== 'unknown' ? s.sys === ti.sys && s.db === ti.db : t.key === ctx.source.connection.databaseKey;
+    if (same) problems.push({ kind: 'same-database', table: t.key, message: `the source and the target for ${t.services.join(', ')} are the same database; the split copies into a different database` });
   }
 }
 
@@ -291,7 +273,8 @@ async function checkTableData(
  */
 function sourceCheckError(e: unknown, ctx: SplitContext, loaded: LoadedPlan): Error {
   const wrapped = wrapPgError(e, ctx.source.label, [...ctx.secrets]);
-  const code = String((e as { code?: string })?.code ?? '');
+  // withTransaction wrapped the server's error already: its SQLSTATE is the cause's.
+  const code = String((wrapped.cause as { code?: string } | undefined)?.code ?? (e as { code?: string })?.code ?? '');
   const expressions = loaded.plan.tables.flatMap((t) => t.columns.filter((c) => c.kind === 'expression').map((c) => `${t.model}.${c.field}`));
   if (wrapped.code !== 'INTERNAL' || expressions.length === 0 || !(code === '25006' || code.startsWith('22'))) return wrapped;
   const what = code === '25006' ? 'tried to write to the source (refused: preflight reads in a read-only transaction)' : 'fails on a source row';

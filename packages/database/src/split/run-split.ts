@@ -89,7 +89,7 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
   try {
     if (!opts.resume && !opts.dryRun) {
       for (const target of ctx.targets) {
-        const restored = await withDatabase(ctx, target, (c) => restoreAbandoned(c));
+        const restored = await restoreAbandoned(target);
         if (restored.length) emit({ type: 'warning', message: `built ${restored.length} index(es)/constraint(s) an abandoned run had left to build in ${target.label}: ${restored.map((o) => o.name).join(', ')}` });
       }
     }
@@ -136,7 +136,7 @@ export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<Sp
       const deferred: DeferredObject[] = [];
       for (const target of ctx.targets) {
         const mine = loaded.plan.tables.filter((t) => target.services.includes(t.service));
-        deferred.push(...(await withDatabase(ctx, target, (c) => (opts.deferIndexes === false ? loadDeferred(c, runId) : deferIndexes(c, runId, mine)))));
+        deferred.push(...(opts.deferIndexes === false ? await withDatabase(ctx, target, (c) => loadDeferred(c, runId)) : await deferIndexes(target, runId, mine)));
       }
       const pendingFk = new Set(deferred.filter((o) => o.kind === 'foreign-key' && o.status === 'pending').map((o) => `${o.model}\u0000${o.refModel}`));
       // A table whose foreign keys are built after the data need not wait for the tables they reference.

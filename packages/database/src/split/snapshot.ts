@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { connectTo, type SplitContext } from './split-context.ts';
+import { openTransaction, type OpenTransaction, type PooledDatabase } from '../db/with-database.ts';
+import type { SplitContext } from './split-context.ts';
 
 /**
  * One instant of the source for every table: a coordinator transaction exports its snapshot and
@@ -9,10 +10,15 @@ export interface SourceSnapshot {
   readonly id: string;
   /** The coordinator's connection, inside the snapshot (usable for reads such as chunk bounds). */
   readonly coordinator: pg.PoolClient;
-  /** A new connection inside the same snapshot. Release it with `release(true)` after an error. */
-  open(): Promise<pg.PoolClient>;
+  /** A new transaction inside the same snapshot; end it with `releaseSnapshotClient`. */
+  open(): Promise<SnapshotClient>;
   close(): Promise<void>;
 }
+
+/** A worker's connection inside a snapshot: a read-only transaction (see `openTransaction`). */
+export type SnapshotClient = OpenTransaction;
+
+const SNAPSHOT_READ = { isolation: 'repeatable read', readOnly: true } as const;
 
 /**
  * Exports a snapshot from a new coordinator transaction, or, with `importId` (a snapshot exported
@@ -21,42 +27,25 @@ export interface SourceSnapshot {
  * open and idle until `close()`.
  */
 export async function exportSnapshot(ctx: SplitContext, importId?: string): Promise<SourceSnapshot> {
-  const coordinator = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-  await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  if (importId !== undefined) await coordinator.query(`SET TRANSACTION SNAPSHOT '${importId.replace(/'/g, "''")}'`);
-  const id = importId ?? ((await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string);
-  let closed = false;
+  const coordinator = await openTransaction(ctx.source, { ...SNAPSHOT_READ, secrets: ctx.secrets, ...(importId !== undefined ? { snapshot: importId } : {}) });
+  let id: string;
+  try {
+    id = importId ?? ((await coordinator.client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string);
+  } catch (e) {
+    await coordinator.rollback();
+    throw e;
+  }
   return {
     id,
-    coordinator,
-    async open() {
-      const c = await connectTo(ctx.source.pool, ctx.source.label, ctx.secrets);
-      try {
-        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        await c.query(`SET TRANSACTION SNAPSHOT '${id.replace(/'/g, "''")}'`);
-        return c;
-      } catch (e) {
-        c.release(true);
-        throw e;
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await coordinator.query('COMMIT').catch(() => {});
-      coordinator.release();
-    },
+    coordinator: coordinator.client,
+    open: () => openTransaction(ctx.source, { ...SNAPSHOT_READ, secrets: ctx.secrets, snapshot: id }),
+    close: () => coordinator.rollback(),
   };
 }
 
-/** Ends a worker's snapshot transaction and gives the connection back. */
-export async function releaseSnapshotClient(c: pg.PoolClient, failed: boolean): Promise<void> {
-  if (failed) {
-    c.release(true);
-    return;
-  }
-  await c.query('COMMIT').catch(() => {});
-  c.release();
+/** Ends a worker's snapshot transaction (read-only: nothing to keep) and gives the connection back; after an error it is discarded. */
+export async function releaseSnapshotClient(c: SnapshotClient, failed: boolean): Promise<void> {
+  await c.rollback(failed ? new Error('failed inside the snapshot') : undefined);
 }
 
 /** A snapshot exported by a transaction that stays open (and idle) until `close()`. */
@@ -66,22 +55,13 @@ export interface HeldSnapshot {
 }
 
 /** Exports the current instant of one database and holds it, for other sessions to import. */
-export async function holdSnapshot(pool: pg.Pool, label: string, secrets: readonly string[]): Promise<HeldSnapshot> {
-  const c = await connectTo(pool, label, secrets);
+export async function holdSnapshot(db: PooledDatabase, secrets: readonly string[]): Promise<HeldSnapshot> {
+  const tx = await openTransaction(db, { ...SNAPSHOT_READ, secrets });
   try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const id = (await c.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
-    let closed = false;
-    return {
-      id,
-      async close() {
-        if (closed) return;
-        closed = true;
-        await releaseSnapshotClient(c, false);
-      },
-    };
+    const id = (await tx.client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
+    return { id, close: () => tx.rollback() };
   } catch (e) {
-    c.release(true);
+    await tx.rollback(e as Error);
     throw e;
   }
 }

@@ -1,7 +1,6 @@
-import type pg from 'pg';
 import { parseConnectionUrl, type ParsedConnection } from '../config/connection-url.ts';
 import { loadDatabaseConfig, type Env, type ServiceConfig } from '../config/database-config.ts';
-import { acquire, openDatabase, secretOf, type DatabaseHandle } from '../db/database-handle.ts';
+import { openDatabase, secretOf, type DatabaseHandle } from '../db/database-handle.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES, type ServiceName } from '../services.ts';
 
@@ -88,11 +87,6 @@ export function openSplitContext(env: Env, opts: ContextOptions): SplitContext {
       await Promise.all([sourceDb.pool.end(), sourceWriter.pool.end(), ...targets.map((t) => t.pool.end())]);
     },
   };
-}
-
-/** Connects a client from a pool (through the connection floor), turning failures into messages that name the database. */
-export async function connectTo(pool: pg.Pool, label: string, secrets: readonly string[]): Promise<pg.PoolClient> {
-  return acquire(pool, label, secrets);
 }
 
 export { withDatabase } from '../db/with-database.ts';

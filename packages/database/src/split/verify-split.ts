@@ -7,9 +7,10 @@ import { loadPlan, type LoadedPlan } from './load-plan.ts';
 import type { PlanFile } from './plan-file.ts';
 import { CANONICAL_SESSION, hashSides, keyCollation, rangeMedianSql, rangeRowsSql, rangeSummarySql, type KeyRange, type SideSql } from './row-hash.ts';
 import { syncSequences } from './sequences.ts';
-import { exportSnapshot, releaseSnapshotClient } from './snapshot.ts';
+import { exportSnapshot, releaseSnapshotClient, type SnapshotClient } from './snapshot.ts';
 import { checkSoftReferences, type SoftReferenceResult } from './soft-reference-check.ts';
-import { connectTo, openSplitContext, type SplitContext, type TargetDatabase } from './split-context.ts';
+import { openTransaction, withDatabase } from '../db/with-database.ts';
+import { openSplitContext, type SplitContext, type TargetDatabase } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { TableMapping } from './split-plan.ts';
 import { preflightFilters } from './preflight.ts';
@@ -60,6 +61,8 @@ export interface VerifyOptions {
   readonly snapshots?: { readonly source: string; readonly targets: ReadonlyMap<string, string> };
   /** Set target sequences past the copied maximum (default true; off when the targets are live). */
   readonly setSequences?: boolean;
+  /** From `keyOrderings`, read before a write freeze (cutover, rollback); read here when absent. */
+  readonly keyOrderings?: ReadonlyMap<string, boolean>;
 }
 
 const PINPOINT_ROWS = 2_000;
@@ -88,6 +91,7 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
   const emit = opts.onEvent ?? (() => {});
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
   const filters = opts.skipInvalidRows ? await preflightFilters(ctx, loaded) : new Map<string, readonly string[]>();
+  const orderings = opts.keyOrderings ?? (await keyOrderings(ctx, loaded));
   emit({ type: 'phase', phase: 'verify', message: `comparing ${loaded.plan.tables.length} tables` });
   const snapshot = await exportSnapshot(ctx, opts.snapshots?.source);
   const jobs: { t: TableMapping; range: KeyRange; sides: { source: SideSql; target: SideSql } }[] = [];
@@ -95,7 +99,7 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
     for (const t of loaded.plan.tables) {
       const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
       if (!target) continue;
-      const sameOrdering = await sameKeyOrdering(ctx, t, snapshot.coordinator);
+      const sameOrdering = orderings.get(t.model) ?? (await sameKeyOrdering(ctx, t));
       const sides = hashSides(t, loaded.sourceTables.get(t.sourceTable), target, filters.get(t.model) ?? [], sameOrdering);
       const found = await rangesFor(ctx, t, snapshot.coordinator, opts.chunkRows ?? 100_000);
       // Bounds come in the source's key order; compared byte-wise they must be sorted byte-wise
@@ -109,15 +113,17 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
     const limit = opts.maxDifferences ?? 100;
     let next = 0;
     const worker = async () => {
-      const src = await snapshot.open();
-      await src.query(CANONICAL_SESSION);
+      const srcTx = await snapshot.open();
+      const src = srcTx.client;
       let failed = false;
       try {
+        await src.query(CANONICAL_SESSION);
         while (next < jobs.length) {
           const job = jobs[next++] as (typeof jobs)[number];
           const acc = perTable.get(job.t.model) as NonNullable<ReturnType<typeof perTable.get>>;
           const t0 = performance.now();
-          const tgt = await openTarget(ctx, ctx.targetFor(job.t.service), opts.snapshots?.targets);
+          const tgtTx = await openTarget(ctx, ctx.targetFor(job.t.service), opts.snapshots?.targets);
+          const tgt = tgtTx.client;
           let tgtFailed = false;
           try {
             await tgt.query(CANONICAL_SESSION);
@@ -137,12 +143,12 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
             tgtFailed = true;
             throw wrapPgError(e, `verify of ${job.t.model}`, [...ctx.secrets]);
           } finally {
-            await releaseSnapshotClient(tgt, tgtFailed);
+            await releaseSnapshotClient(tgtTx, tgtFailed);
             acc.ms += performance.now() - t0;
           }
         }
       } finally {
-        await releaseSnapshotClient(src, failed);
+        await releaseSnapshotClient(srcTx, failed);
       }
     };
     await Promise.all(Array.from({ length: parallel }, worker));
@@ -158,12 +164,7 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
     const softReferences = await checkSoftReferences(ctx, loaded.plan);
     const sequencesSet: string[] = [];
     if (opts.setSequences !== false) for (const target of ctx.targets) {
-      const c = await connectTo(target.pool, target.label, ctx.secrets);
-      try {
-        sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
-      } finally {
-        c.release();
-      }
+      sequencesSet.push(...(await withDatabase(ctx, target, (c) => syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service))))));
     }
     return { ok: tables.every((t) => t.ok), tables, softReferences, sequencesSet, durationMs: Math.round(performance.now() - started) };
   } finally {
@@ -171,18 +172,10 @@ export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions =
   }
 }
 
-/** A target connection, inside the given snapshot of its database when there is one (released with releaseSnapshotClient). */
-async function openTarget(ctx: SplitContext, target: TargetDatabase, snapshots: ReadonlyMap<string, string> | undefined): Promise<pg.PoolClient> {
-  const c = await connectTo(target.pool, target.label, ctx.secrets);
+/** A target transaction, inside the given snapshot of its database when there is one (ended with releaseSnapshotClient). */
+async function openTarget(ctx: SplitContext, target: TargetDatabase, snapshots: ReadonlyMap<string, string> | undefined): Promise<SnapshotClient> {
   const id = snapshots?.get(target.key);
-  try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    if (id !== undefined) await c.query(`SET TRANSACTION SNAPSHOT '${id.replace(/'/g, "''")}'`);
-    return c;
-  } catch (e) {
-    c.release(true);
-    throw wrapPgError(e, target.label, [...ctx.secrets]);
-  }
+  return openTransaction(target, { isolation: 'repeatable read', readOnly: true, secrets: ctx.secrets, ...(id !== undefined ? { snapshot: id } : {}) });
 }
 
 async function summary(c: pg.ClientBase, side: SideSql, r: KeyRange, hasKey: boolean): Promise<{ n: number; h: string }> {
@@ -226,31 +219,32 @@ async function pinpoint(
 async function rangesFor(ctx: SplitContext, t: TableMapping, src: pg.ClientBase, chunkRows: number): Promise<string[]> {
   if (!t.sourceKey || !t.targetKey) return [];
   const target = ctx.targetFor(t.service);
-  const c = await connectTo(target.pool, target.label, ctx.secrets);
-  try {
+  const recorded = await withDatabase(ctx, target, async (c) => {
     const run = await latestRun(c);
-    if (run) {
-      const chunks = await loadChunks(c, run.runId, t.model);
-      if (chunks.length > 0) return chunks.slice(0, -1).map((x) => x.hi as string);
-    }
-  } finally {
-    c.release();
-  }
-  return chunkBounds(src, t, chunkRows);
+    const chunks = run ? await loadChunks(c, run.runId, t.model) : [];
+    return chunks.length > 0 ? chunks.slice(0, -1).map((x) => x.hi as string) : undefined;
+  });
+  return recorded ?? chunkBounds(src, t, chunkRows);
+}
+
+/**
+ * Per mapped model: whether its source and target keys sort the same way (same effective
+ * collation), read from both catalogs. Cutover and rollback read it with the plan, before their
+ * write freeze, and hand it to verify (`keyOrderings`), so no catalog is read inside the freeze.
+ */
+export async function keyOrderings(ctx: SplitContext, loaded: LoadedPlan): Promise<ReadonlyMap<string, boolean>> {
+  const out = new Map<string, boolean>();
+  for (const t of loaded.plan.tables) if (loaded.targetTables.get(t.service)?.get(t.targetTable)) out.set(t.model, await sameKeyOrdering(ctx, t));
+  return out;
 }
 
 /** Whether the source and target keys of a table sort the same way (same effective collation). */
-async function sameKeyOrdering(ctx: SplitContext, t: TableMapping, src: pg.ClientBase): Promise<boolean> {
+async function sameKeyOrdering(ctx: SplitContext, t: TableMapping): Promise<boolean> {
   if (!t.sourceKey || !t.targetKey) return true;
   const target = ctx.targetFor(t.service);
-  const c = await connectTo(target.pool, target.label, ctx.secrets);
-  try {
-    const a = await keyCollation(src as never, t.sourceSchema, t.sourceTable, t.sourceKey);
-    const b = await keyCollation(c as never, t.targetSchema, t.targetTable, t.targetKey);
-    return a === b;
-  } finally {
-    c.release();
-  }
+  const a = await withDatabase(ctx, ctx.source, (c) => keyCollation(c as never, t.sourceSchema, t.sourceTable, t.sourceKey as string));
+  const b = await withDatabase(ctx, target, (c) => keyCollation(c as never, t.targetSchema, t.targetTable, t.targetKey as string));
+  return a === b;
 }
 
 /** Distinct range bounds sorted by their bytes (COLLATE "C"), as the byte-wise range predicates need. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,4 +38,22 @@ export function runNode(file: string, args: string[], opts: { env?: Record<strin
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** A long-running `vendhub-db` subprocess (a follower): its output so far, and its exit. */
+export interface SpawnedCli {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Starts `vendhub-db` in the background with exactly the given environment (plus PATH/HOME). */
+export function spawnCli(args: string[], env: Record<string, string> = {}): SpawnedCli {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, exited, output: () => out };
 }
