@@ -324,4 +324,29 @@ describe('--follow hard cases', () => {
       await s.done();
     }
   });
+
+  it('a follower started while another streams and acknowledges is refused as "in use", never as a recreated slot (the slot is read before the positions)', async () => {
+    const s = await setup('race');
+    const writer = await startSourceWriter(cluster.url(s.db), 400, 'rc');
+    const ac = new AbortController();
+    const first = followSource(s.env, { slot: s.slot, signal: ac.signal, batchChanges: 1 }); // records and acknowledges every transaction
+    try {
+      const deadline = Date.now() + 30_000;
+      while ((await s.src(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active`, [s.slot])).length === 0) {
+        if (Date.now() > deadline) throw new Error('the first follower never streamed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The first one records positions and acknowledges them all the time: a start that read the
+      // positions before the slot would see the slot ahead of them ("recreated", SLOT_LOST).
+      for (let i = 0; i < 12; i++) {
+        const err = await followSource(s.env, { slot: s.slot }).then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringMatching(/slot t_race is in use by another process/) });
+      }
+    } finally {
+      ac.abort();
+      await first.catch(() => {});
+      await writer.stop();
+      await s.done();
+    }
+  });
 });
