@@ -349,4 +349,19 @@ describe('--follow hard cases', () => {
       await s.done();
     }
   });
+
+  it('split run --follow refuses a slot name already taken on the source and leaves that slot and publication alone', async () => {
+    const s = await setup('taken', undefined, false);
+    try {
+      await s.src(`CREATE PUBLICATION t_taken_pub FOR TABLE public."User"`);
+      await s.src(`SELECT pg_create_logical_replication_slot('t_taken', 'pgoutput')`);
+      await expect(startFollowSplit(s.env, { slot: s.slot, chunkRows: 5_000 })).rejects.toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining('slot t_taken or publication t_taken_pub already exists') });
+      // Someone else's follow (its hint says: continue it with `split follow`): still there.
+      expect(await s.src(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = 't_taken'`)).toHaveLength(1);
+      expect(await s.src(`SELECT pubname FROM pg_publication WHERE pubname = 't_taken_pub'`)).toHaveLength(1);
+    } finally {
+      await s.done();
+    }
+  });
 });
+
