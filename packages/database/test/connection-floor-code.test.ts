@@ -69,10 +69,10 @@ describe('one connection floor (src/db)', () => {
     for (const line of allowed) expect(withoutComments(line).some((l) => FORBIDDEN.some((f) => f.re.test(l))), line).toBe(false);
   });
 
-  it('no operation under src/split or src/follow reads the environment (only the command edge does)', () => {
-    const readers = tsFiles(SRC)
+  it('no operation under src/split or src/follow reads the environment or imports the CLI (only the command edge does)', () => {
+    const found = tsFiles(SRC)
       .filter((f) => /\/src\/(split|follow)\//.test(f))
-      .flatMap((f) => withoutComments(readFileSync(f, 'utf8')).flatMap((l, i) => (/\bprocess\.env\b/.test(l) ? [`${relative(SRC, f)}:${i + 1}`] : [])));
-    expect(readers).toEqual([]);
+      .flatMap((f) => withoutComments(readFileSync(f, 'utf8')).flatMap((l, i) => (/\bprocess\.env\b|from '(\.\.\/)+cli\//.test(l) ? [`${relative(SRC, f)}:${i + 1}: ${l.trim()}`] : [])));
+    expect(found).toEqual([]);
   });
 });
