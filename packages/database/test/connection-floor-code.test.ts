@@ -28,6 +28,7 @@ const FORBIDDEN: readonly { what: string; re: RegExp }[] = [
   { what: "checks a client out of a pool itself (bypasses the floor's session setup)", re: /\bpool\.connect\s*\(/ },
   { what: 'writes transaction control (BEGIN/COMMIT/ROLLBACK)', re: /\b(BEGIN|COMMIT|ROLLBACK(?!\s+TO\s+SAVEPOINT)|START\s+TRANSACTION)\b/ },
   { what: 'uses connectTo (removed: withDatabase / withTransaction)', re: /\bconnectTo\s*\(/ },
+  { what: "checks a client out with the floor's internal acquire (withDatabase gives it back)", re: /\bacquire\s*\(/ },
 ];
 
 /** Every place outside src/db that does what only the floor may do: "file:line: what". */
@@ -57,6 +58,7 @@ describe('one connection floor (src/db)', () => {
       "const c = await connectTo(ctx.source.pool, label, secrets);",
       "import pg from 'pg';",
       "return new LogicalReplicationService(cfg, {});",
+      "const c = await acquire(db.pool, db.label, secrets);",
     ];
     for (const line of probe) expect(FORBIDDEN.some((f) => f.re.test(line)), line).toBe(true);
     const allowed = [
@@ -67,10 +69,10 @@ describe('one connection floor (src/db)', () => {
     for (const line of allowed) expect(withoutComments(line).some((l) => FORBIDDEN.some((f) => f.re.test(l))), line).toBe(false);
   });
 
-  it('no operation under src/split or src/follow reads the environment (only the command edge does)', () => {
-    const readers = tsFiles(SRC)
+  it('no operation under src/split or src/follow reads the environment or imports the CLI (only the command edge does)', () => {
+    const found = tsFiles(SRC)
       .filter((f) => /\/src\/(split|follow)\//.test(f))
-      .flatMap((f) => withoutComments(readFileSync(f, 'utf8')).flatMap((l, i) => (/\bprocess\.env\b/.test(l) ? [`${relative(SRC, f)}:${i + 1}`] : [])));
-    expect(readers).toEqual([]);
+      .flatMap((f) => withoutComments(readFileSync(f, 'utf8')).flatMap((l, i) => (/\bprocess\.env\b|from '(\.\.\/)+cli\//.test(l) ? [`${relative(SRC, f)}:${i + 1}: ${l.trim()}`] : [])));
+    expect(found).toEqual([]);
   });
 });

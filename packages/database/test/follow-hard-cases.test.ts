@@ -324,4 +324,44 @@ describe('--follow hard cases', () => {
       await s.done();
     }
   });
+
+  it('a follower started while another streams and acknowledges is refused as "in use", never as a recreated slot (the slot is read before the positions)', async () => {
+    const s = await setup('race');
+    const writer = await startSourceWriter(cluster.url(s.db), 400, 'rc');
+    const ac = new AbortController();
+    const first = followSource(s.env, { slot: s.slot, signal: ac.signal, batchChanges: 1 }); // records and acknowledges every transaction
+    try {
+      const deadline = Date.now() + 30_000;
+      while ((await s.src(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active`, [s.slot])).length === 0) {
+        if (Date.now() > deadline) throw new Error('the first follower never streamed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The first one records positions and acknowledges them all the time: a start that read the
+      // positions before the slot would see the slot ahead of them ("recreated", SLOT_LOST).
+      for (let i = 0; i < 12; i++) {
+        const err = await followSource(s.env, { slot: s.slot }).then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringMatching(/slot t_race is in use by another process/) });
+      }
+    } finally {
+      ac.abort();
+      await first.catch(() => {});
+      await writer.stop();
+      await s.done();
+    }
+  });
+
+  it('split run --follow refuses a slot name already taken on the source and leaves that slot and publication alone', async () => {
+    const s = await setup('taken', undefined, false);
+    try {
+      await s.src(`CREATE PUBLICATION t_taken_pub FOR TABLE public."User"`);
+      await s.src(`SELECT pg_create_logical_replication_slot('t_taken', 'pgoutput')`);
+      await expect(startFollowSplit(s.env, { slot: s.slot, chunkRows: 5_000 })).rejects.toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining('slot t_taken or publication t_taken_pub already exists') });
+      // Someone else's follow (its hint says: continue it with `split follow`): still there.
+      expect(await s.src(`SELECT slot_name FROM pg_replication_slots WHERE slot_name = 't_taken'`)).toHaveLength(1);
+      expect(await s.src(`SELECT pubname FROM pg_publication WHERE pubname = 't_taken_pub'`)).toHaveLength(1);
+    } finally {
+      await s.done();
+    }
+  });
 });
+

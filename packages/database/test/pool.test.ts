@@ -50,7 +50,7 @@ describe('pool limits from the URL', () => {
     const client = createTasksClient({ env: { TASKS_DATABASE_URL: `${db.url}?connection_limit=4&application_name=vh_pool_test` } });
     try {
       await Promise.all(Array.from({ length: 200 }, () => client.task.count()));
-      const rows = await client.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'vh_pool_test'`);
+      const rows = await client.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'vh_pool_test' AND datname = current_database()`);
       expect(Number(rows[0]?.n)).toBeLessThanOrEqual(4);
       expect((await client.health()).pool.total).toBeLessThanOrEqual(4);
     } finally {

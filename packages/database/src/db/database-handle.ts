@@ -96,7 +96,8 @@ export function openDatabase(conn: ParsedConnection, opts: OpenOptions, onError:
 
 /**
  * A client from a handle's pool, its session settings in place; failures name the database and
- * never carry a password. Prefer `withDatabase` / `withTransaction`, which also release it.
+ * never carry a password. Internal to the floor: everything else goes through `withDatabase`,
+ * `withTransaction` or `openTransaction`, which also give it back on every path.
  */
 export async function acquire(pool: pg.Pool, label: string, secrets: readonly string[]): Promise<pg.PoolClient> {
   let c: pg.PoolClient;

@@ -29,16 +29,19 @@ export function replicationClient(ctx: SplitContext): pg.Client {
 export async function createSlotAndPublication(ctx: SplitContext, names: FollowNames, tables: readonly TableMapping[]): Promise<CreatedSlot> {
   // The slot and publication are among the few writes to the source: the writer handle.
   return withDatabase(ctx, ctx.sourceWriter, async (admin) => {
+    const exists = await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 UNION ALL SELECT 1 FROM pg_publication WHERE pubname = $2`, [names.slot, names.publication]);
+    if (exists.rowCount) {
+      // Someone's follow split (this message tells them to continue it): left exactly as it is.
+      throw new VendhubError('PREFLIGHT_FAILED', `slot ${names.slot} or publication ${names.publication} already exists on the source: a follow split is in progress or was not cleaned up`, {
+        hint: `Continue it with \`vendhub-db split follow\`, or remove it with \`vendhub-db split abort\`.`,
+      });
+    }
     const repl = replicationClient(ctx);
+    let published = false;
     try {
-      const exists = await admin.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 UNION ALL SELECT 1 FROM pg_publication WHERE pubname = $2`, [names.slot, names.publication]);
-      if (exists.rowCount) {
-        throw new VendhubError('PREFLIGHT_FAILED', `slot ${names.slot} or publication ${names.publication} already exists on the source: a follow split is in progress or was not cleaned up`, {
-          hint: `Continue it with \`vendhub-db split follow\`, or remove it with \`vendhub-db split abort\`.`,
-        });
-      }
       const list = [...new Set(tables.map((t) => qualified(t.sourceSchema, t.sourceTable)))].join(', ');
       await admin.query(`CREATE PUBLICATION ${quoteIdent(names.publication)} FOR TABLE ${list}`);
+      published = true;
       await repl.connect();
       const r = await repl.query(`CREATE_REPLICATION_SLOT ${quoteIdent(names.slot)} LOGICAL pgoutput (SNAPSHOT 'export')`);
       const row = r.rows[0] as { consistent_point: string; snapshot_name: string };
@@ -53,8 +56,9 @@ export async function createSlotAndPublication(ctx: SplitContext, names: FollowN
         },
       };
     } catch (e) {
+      // Only what this call made: the slot is its last step (it failed), the publication may be ours.
       await repl.end().catch(() => {});
-      await dropSlotAndPublicationWith(admin, names).catch(() => {});
+      if (published) await admin.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publication)}`).catch(() => {});
       throw e;
     }
   });
