@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { copyPackage } from './helpers/package-copy.ts';
 import { createTestDatabase } from './helpers/pg.ts';
 import { sql } from './helpers/split-fixture.ts';
 import { startSourceWriter } from './helpers/source-writer.ts';
+import { TableApplier } from '../src/follow/table-applier.ts';
+import type { TableMapping } from '../src/split/split-plan.ts';
 
 type VerifyJson = { report: { verify: { ok: boolean; tables: { model: string; sourceRows: number; targetRows: number }[] } } };
 
@@ -90,4 +93,35 @@ describe('split run --follow on a hand-grown monolith: keyless tables and a sixt
       await auditDb.drop();
     }
   }, 300_000);
+});
+
+describe('applying changes to a table whose key no source column feeds', () => {
+  it('changes exactly one of identical rows, matches NULLs, and stops (never drops) when no row or no old value matches', async () => {
+    const db = await createTestDatabase('scfw_rows');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(`CREATE SCHEMA t; CREATE TABLE t.s (id bigserial PRIMARY KEY, k text, v text);
+        INSERT INTO t.s (k, v) VALUES ('c', 'dup'), ('c', 'dup'), ('n', NULL)`);
+      const col = (name: string) => ({ field: name, target: name, kind: 'column' as const, source: name, sourceSql: `"${name}"`, sourceType: 'text', targetType: 'text' });
+      const mapping: TableMapping = {
+        model: 'S', service: 'shared', targetSchema: 't', targetTable: 's', sourceSchema: 'public', sourceTable: 's', columns: [col('k'), col('v')],
+        defaulted: ['id'], sourceKey: undefined, targetKey: 'id', dependsOn: [], format: 'text', estimate: 0,
+      };
+      const a = new TableApplier(mapping, ['id']);
+      expect(a.matchesWholeRows).toBe(true);
+      await a.applyRow(c, { k: 'c', v: 'dup' }, { k: 'c', v: 'one' });
+      await a.applyRow(c, { k: 'n', v: null }, { k: 'n', v: 'set' });
+      await a.applyRow(c, null, { k: 'new', v: null });
+      await a.deleteRow(c, { k: 'c', v: 'dup' });
+      expect((await c.query(`SELECT k, v FROM t.s ORDER BY k, v`)).rows).toEqual([{ k: 'c', v: 'one' }, { k: 'n', v: 'set' }, { k: 'new', v: null }]);
+      await expect(a.deleteRow(c, { k: 'c', v: 'dup' })).rejects.toThrow('"t"."s": no row equal to the deleted source row');
+      await expect(a.applyRow(c, { k: 'zz', v: 'x' }, { k: 'zz', v: 'y' })).rejects.toThrow('no row equal to the updated source row');
+      await expect(a.applyRow(c, { k: 'c' }, { k: 'c', v: 'two' })).rejects.toThrow('carries no old value of v: rows without a key need REPLICA IDENTITY FULL on the source table public.s');
+      expect((await c.query(`SELECT count(*)::int AS n FROM t.s`)).rows).toEqual([{ n: 3 }]);
+    } finally {
+      await c.end();
+      await db.drop();
+    }
+  });
 });

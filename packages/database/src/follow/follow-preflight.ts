@@ -30,7 +30,7 @@ export async function followPreflight(src: pg.ClientBase, loaded: LoadedPlan): P
       if (c.kind === 'expression') problems.push(`${name} → ${t.targetSchema}.${t.targetTable}.${c.target} comes from the plan-file expression ${c.source}: --follow applies changes column by column and cannot evaluate it; map a plain column (rename) or split offline`);
     }
     const generated = (await src.query<{ c: string }>(`SELECT attname AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attgenerated <> '' AND NOT attisdropped ORDER BY attnum`, [name])).rows.map((r) => r.c);
-    if (generated.length) problems.push(`${name}: generated column${generated.length > 1 ? 's' : ''} ${generated.join(', ')}: logical replication does not stream generated columns (PostgreSQL < 18), so --follow would leave the target's copies stale; split this table offline, or make the target column generated (a migration) and ignore the source column in the plan file`);
+    if (generated.length) problems.push(`${name}: generated column${generated.length > 1 ? 's' : ''} ${generated.join(', ')}: logical replication does not stream generated columns (the split's publication does not ask PostgreSQL 18 to), so --follow would leave the target's copies stale; split offline (writers stopped), or drop the generation on the source (ALTER TABLE ${name} ALTER COLUMN … DROP EXPRESSION) and compute the value in the application or a target migration`);
     const target = loaded.targetTables.get(t.service)?.get(t.targetTable);
     const key = applyKey(target);
     if (target && key.length === 0) problems.push(`${t.targetSchema}.${t.targetTable} has no primary key and no unique NOT NULL columns: changes cannot be applied by key`);
