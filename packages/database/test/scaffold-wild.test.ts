@@ -5,6 +5,7 @@ import { buildWildMonolith } from './helpers/drifted-monolith-wild.ts';
 import { copyPackage, type PackageCopy } from './helpers/package-copy.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { sql } from './helpers/split-fixture.ts';
+import { enumNameFor, enumValueFor, fieldNameFor, modelNameFor, singularize } from '../src/scaffold/prisma-naming.ts';
 
 /** The model block `name` of a schema text. */
 const block = (text: string, kind: 'model' | 'enum', name: string): string => text.match(new RegExp(`^${kind} ${name} \\{[\\s\\S]*?^\\}`, 'm'))?.[0] ?? '';
@@ -36,8 +37,9 @@ describe('split scaffold adopts a hand-grown monolith (snake_case and quoted nam
     const w = await pkg.run(['split', 'scaffold', '--yes', '--service', 'tasks', '--tables', 'routes,route_stops,driver_logs'], env);
     expect(w.code, w.stderr + w.stdout).toBe(0);
     const out = w.stdout;
-    expect(out).toContain('public."machine": model name Machine is taken by another model; named MachineRecord');
+    expect(out).toContain('public."machine": model name Machine is taken by another model or enum; named MachineRecord');
     expect(out).toContain('public."string": model name String is reserved by Prisma; named StringRecord');
+    expect(out).toContain('public."task_priority": model name TaskPriority is taken by another model or enum; named TaskPriorityRecord');
     expect(out).toMatch(/StringRecord: public\."string" has no primary key; the model gets a surrogate key id/);
     expect(out).toMatch(/MachineRecord: public\."machine" has no primary key; its unique NOT NULL column serial identify rows \(no surrogate key\)/);
     expect(out).toMatch(/DriverLog\.phone: domain phone_number written as its base type text; its CHECK .* is not moved/);
@@ -78,6 +80,7 @@ describe('split scaffold adopts a hand-grown monolith (snake_case and quoted nam
     expect(block(shared, 'model', 'EventLog')).toContain('@@map("event_logs")');
     expect(block(shared, 'model', 'MachineRecord')).toMatch(/serial String\s+@unique @db\.VarChar\(40\)/);
     expect(block(shared, 'model', 'MachineRecord')).not.toContain('@id');
+    expect(block(shared, 'model', 'TaskPriorityRecord')).toMatch(/code\s+String\s+@id\n\s+weight\s+Int\s+@default\(1\)\n\n\s+@@map\("task_priority"\)/);
     expect(block(shared, 'model', 'StringRecord')).toMatch(/id\s+BigInt\s+@id @default\(autoincrement\(\)\)[\s\S]*@@map\("string"\)/);
     expect(readFileSync(join(pkg.root, 'prisma/machines/schema.prisma'), 'utf8')).toMatch(/installNotes\s+String\?\s+@map\("install_notes"\) \/\/ vendhub-source: "install_notes"/);
     const refs = readFileSync(join(pkg.root, 'src/schema/soft-references.ts'), 'utf8');
@@ -107,7 +110,7 @@ describe('split scaffold adopts a hand-grown monolith (snake_case and quoted nam
     const v = (JSON.parse(verify.stdout) as VerifyJson).report.verify;
     expect(v.ok).toBe(true);
     const rows = Object.fromEntries(v.tables.map((t) => [t.model, [t.sourceRows, t.targetRows]]));
-    expect(rows).toMatchObject({ Route: [4, 4], RouteStop: [12, 12], DriverLog: [12, 12], EventLog: [2, 2], MachineRecord: [3, 3], StringRecord: [3, 3] });
+    expect(rows).toMatchObject({ Route: [4, 4], RouteStop: [12, 12], DriverLog: [12, 12], EventLog: [2, 2], MachineRecord: [3, 3], StringRecord: [3, 3], TaskPriorityRecord: [2, 2] });
     // Values that need care arrive as they were: enum labels with spaces, bytea, inet, arrays, the generated column's values.
     expect(await sql(tgt.url, `SELECT state::text AS s, total_cost::text AS t, tags, leg_minutes FROM tasks_service.routes WHERE code = 'R-1'`))
       .toEqual(await sql(src.url, `SELECT state::text AS s, total_cost::text AS t, tags, leg_minutes FROM public.routes WHERE code = 'R-1'`));
@@ -124,4 +127,17 @@ describe('split scaffold adopts a hand-grown monolith (snake_case and quoted nam
     const tc = await typecheck;
     expect(tc.code, tc.stdout + tc.stderr).toBe(0);
   }, 300_000);
+});
+
+describe('names for hand-grown source names', () => {
+  it('models PascalCase (snake_case singular), fields camelCase, enum values identifiers; valid Prisma identifiers always', () => {
+    expect(['route_stops', 'driver_logs', 'Event Log', 'UserSession', 'machine', 'categories', 'boxes', 'status', 'HTTPLogs', '2fa_codes', 'x-y']
+      .map(modelNameFor)).toEqual(['RouteStop', 'DriverLog', 'EventLog', 'UserSession', 'Machine', 'Category', 'Box', 'Status', 'HTTPLogs', 'T2faCode', 'XY']);
+    expect(['route_id', 'Event-Id', 'Payload', 'userId', 'ID', '1st_value', 'a b', 'HTTPStatus'].map(fieldNameFor))
+      .toEqual(['routeId', 'eventId', 'payload', 'userId', 'id', 'c1stValue', 'aB', 'httpStatus']);
+    expect(['route_state', 'Stop Kind', 'SessionKind'].map(enumNameFor)).toEqual(['RouteState', 'StopKind', 'SessionKind']);
+    expect(['WEB', 'in progress', 'on-hold', '24h check', '-'].map(enumValueFor)).toEqual(['WEB', 'in_progress', 'on_hold', 'v24h_check', 'vempty']);
+    expect(['telemetry', 'entries', 'addresses', 'statuses', 'houses', 'bus'].map(singularize)).toEqual(['telemetry', 'entry', 'address', 'status', 'house', 'bus']);
+    for (const n of [...['route_stops', 'Event Log', '2fa_codes', 'x-y'].map(modelNameFor), ...['Event-Id', '1st_value'].map(fieldNameFor)]) expect(n).toMatch(/^[A-Za-z][A-Za-z0-9_]*$/);
+  });
 });

@@ -89,7 +89,9 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
     return e;
   };
   const entities = new Map<string, Entity>();
-  const takenModels = new Set([...inp.models.map((m) => m.model), ...RESERVED_MODEL_NAMES]);
+  // Models and enums share one namespace in a Prisma schema: the service's enums and the ones the scaffold may write count too.
+  const enumNames = [...inp.schemaTexts.values()].flatMap((t) => [...t.matchAll(/^enum\s+(\w+)/gm)].map((m) => m[1] as string));
+  const takenModels = new Set([...inp.models.map((m) => m.model), ...RESERVED_MODEL_NAMES, ...enumNames, ...[...inp.catalog.enums.keys()].map(enumNameFor)]);
   const takenTables = new Set(inp.models.map((m) => `${m.schema}.${m.table}`));
   for (const [table, m] of inp.unmapped.modelOf) {
     const rules = inp.planFile.tables?.[m.model]?.columns ?? {};
@@ -104,7 +106,7 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
   for (const o of inp.owners) {
     const wanted = modelNameFor(o.table);
     const model = uniqueName(takenModels, wanted, 'Record');
-    if (model !== wanted) notes.push(`${inp.sourceSchema}."${o.table}": model name ${wanted} is ${RESERVED_MODEL_NAMES.has(wanted) ? 'reserved by Prisma' : 'taken by another model'}; named ${model}`);
+    if (model !== wanted) notes.push(`${inp.sourceSchema}."${o.table}": model name ${wanted} is ${RESERVED_MODEL_NAMES.has(wanted) ? 'reserved by Prisma' : 'taken by another model or enum'}; named ${model}`);
     const schema = SERVICE_INFO[o.service].schema;
     const wantedTable = /^[a-z][a-z0-9_]*$/.test(o.table) ? o.table : tableNameFor(model);
     let targetTable = wantedTable;

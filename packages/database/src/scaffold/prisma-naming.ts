@@ -45,11 +45,11 @@ function words(name: string): string[] {
     .filter(Boolean);
 }
 
-/** `stops` → `stop`, `entries` → `entry`, `boxes` → `box`; `status` and `telemetry` stay. */
+/** `stops` → `stop`, `entries` → `entry`, `boxes` → `box`, `statuses` → `status`; `status` and `telemetry` stay. */
 export function singularize(word: string): string {
   if (UNCOUNTABLE.has(word.toLowerCase()) || /(ss|us|is)$/i.test(word)) return word;
   if (/[^aeiou]ies$/i.test(word)) return `${word.slice(0, -3)}y`;
-  if (/(x|ch|sh|z)es$/i.test(word)) return word.slice(0, -2);
+  if (/(ss|x|ch|sh|z|[^aeiou]us)es$/i.test(word)) return word.slice(0, -2);
   if (/s$/i.test(word)) return word.slice(0, -1);
   return word;
 }

@@ -4,7 +4,7 @@ import { buildMonolith } from '../../src/monolith/build-monolith.ts';
 /**
  * A second drifted monolith, shaped unlike test/helpers/drifted-monolith.ts: the way a hand-grown
  * database looks rather than a Prisma-made one. snake_case and quoted mixed-case table and column
- * names (one colliding with an existing model, one with a Prisma type name), composite and missing
+ * names (colliding with an existing model, an existing enum and a Prisma type name), composite and missing
  * primary keys (one table with a unique not-null column, one with nothing), a self reference, a
  * foreign key to a non-key unique column, a two-column foreign key, uuid/jsonb/text[]/int[]/bytea/
  * numeric(12,2)/timestamptz(3)/inet/citext/domain columns, a snake_case enum used by two tables and
@@ -81,6 +81,8 @@ CREATE TABLE machine (
   serial varchar(40) NOT NULL UNIQUE,
   seen_at timestamptz(3) NOT NULL
 );
+CREATE TABLE task_priority (code text PRIMARY KEY, weight int NOT NULL DEFAULT 1);
+INSERT INTO task_priority VALUES ('LOW', 1), ('HIGH', 5);
 CREATE TABLE string (
   "key" text NOT NULL,
   value text
