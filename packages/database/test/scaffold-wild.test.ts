@@ -44,6 +44,7 @@ describe('split scaffold adopts a hand-grown monolith (snake_case and quoted nam
     expect(out).toMatch(/MachineRecord: public\."machine" has no primary key; its unique NOT NULL column serial identify rows \(no surrogate key\)/);
     expect(out).toMatch(/DriverLog\.phone: domain phone_number written as its base type text; its CHECK .* is not moved/);
     expect(out).toContain('DriverLog.email: citext written as text');
+    expect(out).toMatch(/Route: constraint routes_distance_km_check CHECK \(\(distance_km >= \(0\)::numeric\)\): Prisma cannot declare CHECK constraints; not scaffolded/);
     expect(out).toMatch(/Route\.totalCost: generated column \(GENERATED ALWAYS AS .*fuel_cost.*\) STORED\) written as a plain column/);
     expect(out).toMatch(/Route\.docNo: its default takes numbers from the sequence doc_number_seq, which no column owns/);
     expect(out).toMatch(/RouteStop: index route_stops_open_idx uses an expression or a predicate.*WHERE \(state <> 'done'/);

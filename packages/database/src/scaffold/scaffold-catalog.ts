@@ -17,6 +17,8 @@ export interface ScaffoldTableExtras {
   readonly skippedIndexes: readonly { readonly name: string; readonly definition: string }[];
   /** Generated (stored) column → its expression. */
   readonly generated: ReadonlyMap<string, string>;
+  /** CHECK constraints (Prisma cannot declare them): named with their definition in the output. */
+  readonly checks: readonly { readonly name: string; readonly definition: string }[];
   /** COMMENT ON TABLE text, if any. */
   readonly comment: string | undefined;
   /** Column → COMMENT ON COLUMN text. */
@@ -33,7 +35,7 @@ export interface ScaffoldCatalog {
   readonly domains: ReadonlyMap<string, { readonly base: string; readonly checks: readonly string[] }>;
 }
 
-/** Reads defaults, generated columns, every index, FK actions, comments, enum types and domains of `schema`. */
+/** Reads defaults, generated columns, every index, CHECK constraints, FK actions, comments, enum types and domains of `schema`. */
 export async function readScaffoldCatalog(client: pg.ClientBase, schema: string): Promise<ScaffoldCatalog> {
   const defs = await client.query<{ t: string; c: string; expr: string }>(
     `SELECT c.relname AS t, a.attname AS c, pg_get_expr(d.adbin, d.adrelid) AS expr
@@ -73,6 +75,12 @@ export async function readScaffoldCatalog(client: pg.ClientBase, schema: string)
       WHERE n.nspname = $1 AND c.relkind IN ('r','p') ORDER BY ic.relname`,
     [schema],
   );
+  const chk = await client.query<{ t: string; name: string; def: string }>(
+    `SELECT c.relname AS t, k.conname AS name, pg_get_constraintdef(k.oid) AS def
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND k.contype = 'c' ORDER BY k.conname`,
+    [schema],
+  );
   const fks = await client.query<{ t: string; name: string; del: string; upd: string }>(
     `SELECT c.relname AS t, k.conname AS name, k.confdeltype AS del, k.confupdtype AS upd
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -85,15 +93,16 @@ export async function readScaffoldCatalog(client: pg.ClientBase, schema: string)
       WHERE n.nspname = $1 GROUP BY t.typname`,
     [schema],
   );
-  type Mutable = { defaults: Map<string, string>; indexes: IndexInfo[]; skippedIndexes: { name: string; definition: string }[]; fkActions: Map<string, { onDelete: string; onUpdate: string }>; generated: Map<string, string>; comment: string | undefined; columnComments: Map<string, string> };
+  type Mutable = { defaults: Map<string, string>; indexes: IndexInfo[]; skippedIndexes: { name: string; definition: string }[]; fkActions: Map<string, { onDelete: string; onUpdate: string }>; checks: { name: string; definition: string }[]; generated: Map<string, string>; comment: string | undefined; columnComments: Map<string, string> };
   const tables = new Map<string, Mutable>();
   const get = (t: string): Mutable => {
     let x = tables.get(t);
-    if (!x) tables.set(t, (x = { defaults: new Map(), indexes: [], skippedIndexes: [], fkActions: new Map(), generated: new Map(), comment: undefined, columnComments: new Map() }));
+    if (!x) tables.set(t, (x = { defaults: new Map(), indexes: [], skippedIndexes: [], fkActions: new Map(), checks: [], generated: new Map(), comment: undefined, columnComments: new Map() }));
     return x;
   };
   for (const d of defs.rows) get(d.t).defaults.set(d.c, d.expr);
   for (const g of gen.rows) get(g.t).generated.set(g.c, g.expr);
+  for (const k of chk.rows) get(k.t).checks.push({ name: k.name, definition: k.def });
   for (const c of com.rows) {
     if (c.c === null) get(c.t).comment = c.text;
     else get(c.t).columnComments.set(c.c, c.text);

@@ -101,7 +101,7 @@ function actionFor(o: CatalogObject, serviceOf: (t: string) => ServiceName | und
     case 'sequence':
       return 'not owned by any column: if code calls nextval() on it, create it with a migration of that service and setval() it after the copy';
     case 'extension':
-      return `columns ${list(o.tables)} use its types: CREATE EXTENSION ${o.name} in each target database that holds them, before \`vendhub-db migrate\``;
+      return `columns ${list(o.tables)} use its types: CREATE EXTENSION ${o.name} in each target database whose schema declares them, before \`vendhub-db migrate\` (columns \`split scaffold\` wrote with a base type, like citext as text, need nothing)`;
     case 'index':
       return `on ${list(o.tables)} (${list(services)}): an expression or a predicate, which Prisma cannot declare; not created by the service's migrations: recreate it with a migration of that service (target names) if queries need it: ${o.definition}`;
     case 'check constraint':
