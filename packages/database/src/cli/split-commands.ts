@@ -35,7 +35,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
   const split = program.command('split').description('move the monolith (SOURCE_DATABASE_URL) into the per-service layout');
   const planOpt = (c: Command) => c.option('--plan <file>', 'plan file (JSON): renames, expressions, ignored tables/columns, defaults');
   planOpt(split.command('plan'))
-    .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates; then what is not moved (views, functions, triggers, policies, free sequences, extensions), soft references the source implies but the list lacks, enum label differences, target columns without a source')
+    .description('print the mapping: source → service, schema, table, every column; references losing their FK; estimates; then what is not moved (views, functions, triggers, policies, free sequences, extensions, domains, expression/partial indexes, CHECK constraints, generated columns), soft references the source implies but the list lacks, enum label differences, target columns without a source')
     .option('--strict', 'target columns without a source column (not declared {"default": true} in the plan file) are errors (exit 7)')
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitPlanCommand(o, r.ctx()))());
@@ -71,7 +71,7 @@ export function registerSplitCommands(program: Command, r: Registrar): void {
     .addOption(r.jsonOpt())
     .action((o: SplitCliOptions) => r.run(async () => (await import('./commands/split.ts')).splitVerifyCommand(o, r.ctx()))());
   planOpt(split.command('scaffold'))
-    .description('for the tables and columns `split plan` finds unmapped: propose an owner service per table (from the foreign keys), and with --yes write the Prisma models, enums and fields, soft references, one migration per touched service, and regenerate the clients')
+    .description('for the tables and columns `split plan` finds unmapped: propose an owner service per table (from the foreign keys), and with --yes write the Prisma models, enums and fields (PascalCase models, camelCase fields; a name differing from the source gets a // vendhub-source comment), soft references, one migration per touched service, and regenerate the clients; what Prisma cannot declare is printed as a note')
     .option('--service <name>', 'owner for the tables named by --tables')
     .option('--tables <list>', 'comma-separated source tables that go to --service')
     .option('--assign <file>', 'JSON object {"Table": "service"} of owners')

@@ -264,7 +264,9 @@ async function applyChanges(c: pg.ClientBase, target: ApplyDatabase, chs: readon
 }
 
 async function applyChange(c: pg.ClientBase, ch: Change): Promise<void> {
-  if (ch.op === 'upsert') {
+  if (ch.op === 'upsert' && ch.table.matchesWholeRows) await ch.table.applyRow(c, ch.old, ch.row);
+  else if (ch.op === 'delete' && ch.table.matchesWholeRows) await ch.table.deleteRow(c, ch.key);
+  else if (ch.op === 'upsert') {
     // A changed key (identity sent as old/key): an UPDATE of the key, found by the old one.
     if (ch.old && ch.table.keyChanged(ch.old, ch.row)) await ch.table.updateKey(c, ch.old, ch.row);
     else await ch.table.upsert(c, ch.row);

@@ -17,7 +17,7 @@ import { maxLsn } from './lsn.ts';
 import { slotStatus } from './replication-slot.ts';
 import { assertSlotIntact, type RecordedPosition } from './slot-health.ts';
 import { readHandover } from './slot-handover.ts';
-import { TableApplier } from './table-applier.ts';
+import { applyKey, TableApplier } from './table-applier.ts';
 import { SOURCE_FIX, TransactionAssembler } from './transaction-assembler.ts';
 
 export type { StreamSource } from './change-receiver.ts';
@@ -102,7 +102,7 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
   for (const m of loaded.plan.tables) {
     const target = loaded.targetTables.get(m.service)?.get(m.targetTable);
     const shape = loaded.sourceTables.get(m.sourceTable)?.columns.map((c) => c.name);
-    const a = new TableApplier(m, target?.primaryKey ?? [], shape);
+    const a = new TableApplier(m, applyKey(target), shape);
     appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
     targetOf.set(a, ctx.targetFor(m.service));
   }

@@ -1,15 +1,31 @@
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../sql/quote.ts';
 import type { TableMapping } from '../split/split-plan.ts';
+import type { TableInfo } from '../catalog/table-catalog.ts';
 
 /** A source row as pgoutput delivers it: text values, null, or undefined for an unchanged TOAST value. */
 export type SourceRow = Record<string, string | null | undefined>;
 
+/** The key the follower applies a target table's changes by: its primary key, else its first unique set of NOT NULL columns. */
+export function applyKey(target: TableInfo | undefined): readonly string[] {
+  if (!target) return [];
+  if (target.primaryKey.length) return target.primaryKey;
+  return target.uniques.find((u) => u.every((k) => target.columns.find((c) => c.name === k)?.notNull)) ?? [];
+}
+
 /**
  * Applies one source table's changes to its target table through the mapping (renamed columns,
- * columns left to their default), idempotently by the target's primary key: insert and update
- * are upserts, delete is by key. Values stay text and are cast by the target column's type, so
- * enums, arrays, jsonb and timestamps arrive exactly as the source printed them.
+ * columns left to their default), idempotently by the target's key (primary key, else unique NOT
+ * NULL columns): insert and update are upserts, delete is by key. Values stay text and are cast by
+ * the target column's type, so enums, arrays, jsonb and timestamps arrive exactly as the source
+ * printed them.
+ *
+ * A target key no source column feeds (the surrogate key `split scaffold` gives a table without a
+ * primary key) cannot be looked up from a change: then rows are matched by every mapped column,
+ * which needs the source's REPLICA IDENTITY FULL (the follow preflight checks it). An insert is a
+ * plain INSERT (the key fills itself), an update or delete changes exactly one row whose columns
+ * all equal the old row (identical duplicates are interchangeable), and one that finds no such row
+ * stops the follower instead of being dropped.
  */
 export class TableApplier {
   readonly mapping: TableMapping;
@@ -23,17 +39,49 @@ export class TableApplier {
    * message with another column means the table changed shape since. Undefined: not checked.
    */
   readonly streamedColumns: ReadonlySet<string> | undefined;
+  /** True when the target key is not fed by source columns: rows are matched by all their columns. */
+  readonly matchesWholeRows: boolean;
 
   constructor(mapping: TableMapping, targetPrimaryKey: readonly string[], streamedColumns?: Iterable<string>) {
     this.mapping = mapping;
     this.streamedColumns = streamedColumns ? new Set(streamedColumns) : undefined;
     this.cols = mapping.columns.filter((c) => c.kind === 'column').map((c) => [c.source, c.target] as const);
-    this.key = targetPrimaryKey.map((k) => {
-      const src = this.cols.find(([, t]) => t === k);
-      if (!src) throw new Error(`${mapping.targetTable}.${k} is not fed by a source column`);
-      return [src[0], k] as const;
-    });
+    const fed = targetPrimaryKey.length > 0 && targetPrimaryKey.every((k) => this.cols.some(([, t]) => t === k));
+    this.matchesWholeRows = !fed;
+    this.key = fed ? targetPrimaryKey.map((k) => [(this.cols.find(([, t]) => t === k) as readonly [string, string])[0], k] as const) : [];
     this.table = qualified(mapping.targetSchema, mapping.targetTable);
+  }
+
+  /** An insert (`old` null) or an update found by its whole old row; only for `matchesWholeRows`. */
+  async applyRow(c: pg.ClientBase, old: SourceRow | null, row: SourceRow): Promise<void> {
+    const present = this.cols.filter(([s]) => row[s] !== undefined);
+    if (old === null) {
+      await c.query(`INSERT INTO ${this.table} (${present.map(([, t]) => quoteIdent(t)).join(', ')}) VALUES (${present.map((_, i) => `$${i + 1}`).join(', ')})`,
+        present.map(([s]) => row[s] ?? null));
+      return;
+    }
+    const params = present.map(([s]) => row[s] ?? null);
+    const found = this.matchOne(old, params);
+    const r = await c.query(`UPDATE ${this.table} SET ${present.map(([, t], i) => `${quoteIdent(t)} = $${i + 1}`).join(', ')} WHERE ctid = (${found})`, params);
+    if ((r.rowCount ?? 0) !== 1) throw new Error(`${this.table}: no row equal to the updated source row (matched by every column: the table has no key fed by the source); the target differs from the source`);
+  }
+
+  /** A delete found by its whole old row; only for `matchesWholeRows`. */
+  async deleteRow(c: pg.ClientBase, old: SourceRow): Promise<void> {
+    const params: unknown[] = [];
+    const r = await c.query(`DELETE FROM ${this.table} WHERE ctid = (${this.matchOne(old, params)})`, params);
+    if ((r.rowCount ?? 0) !== 1) throw new Error(`${this.table}: no row equal to the deleted source row (matched by every column: the table has no key fed by the source); the target differs from the source`);
+  }
+
+  /** SELECT of the ctid of one target row whose mapped columns all equal `old` (parameters appended to `params`). */
+  private matchOne(old: SourceRow, params: unknown[]): string {
+    const missing = this.cols.filter(([s]) => old[s] === undefined).map(([s]) => s);
+    if (missing.length) throw new Error(`${this.table}: the change carries no old value of ${missing.join(', ')}: rows without a key need REPLICA IDENTITY FULL on the source table ${this.mapping.sourceSchema}.${this.mapping.sourceTable}`);
+    const conds = this.cols.map(([s, t]) => {
+      params.push(old[s] ?? null);
+      return `${quoteIdent(t)} IS NOT DISTINCT FROM $${params.length}`;
+    });
+    return `SELECT ctid FROM ${this.table} WHERE ${conds.join(' AND ')} LIMIT 1 FOR UPDATE`;
   }
 
   async upsert(c: pg.ClientBase, row: SourceRow): Promise<void> {

@@ -6,7 +6,8 @@ import type { TargetModel } from '../split/target-models.ts';
 import type { Unmapped } from './find-unmapped.ts';
 import { prismaColumnType } from './prisma-column-type.ts';
 import { prismaDefault } from './prisma-default.ts';
-import { isPrismaIdentifier, lowerFirst, pluralize, prismaString, snakeCase, tableNameFor, upperFirst } from './prisma-naming.ts';
+import { enumNameFor, enumValueFor, fieldNameFor, lowerFirst, modelNameFor, pluralize, prismaString, RESERVED_MODEL_NAMES, snakeCase, tableNameFor, upperFirst } from './prisma-naming.ts';
+import { SOURCE_MARKER } from '../split/target-models.ts';
 import type { OwnerProposal } from './propose-owners.ts';
 import type { ScaffoldCatalog, ScaffoldTableExtras } from './scaffold-catalog.ts';
 import { blockFieldNames, enumBlockLabels, findBlock, relationCount } from './schema-text.ts';
@@ -63,12 +64,14 @@ interface Entity {
   readonly fieldOf: Map<string, string>;
   /** Every field name the model has or gets (scalar and relation). */
   readonly names: Set<string>;
+  /** Every target column name the model has or gets. */
+  readonly columns: Set<string>;
   readonly lines: string[];
   readonly attributes: string[];
 }
 
 const ACTIONS: Record<string, string> = { a: 'NoAction', r: 'Restrict', c: 'Cascade', n: 'SetNull', d: 'SetDefault' };
-const NO_EXTRAS: ScaffoldTableExtras = { defaults: new Map(), indexes: [], skippedIndexes: [], fkActions: new Map() };
+const NO_EXTRAS: ScaffoldTableExtras = { defaults: new Map(), indexes: [], skippedIndexes: [], fkActions: new Map(), checks: [], generated: new Map(), comment: undefined, columnComments: new Map() };
 
 /**
  * Turns the unmapped tables and columns into Prisma text in the house conventions: new enums and
@@ -86,21 +89,31 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
     return e;
   };
   const entities = new Map<string, Entity>();
-  const allModelNames = new Set(inp.models.map((m) => m.model));
+  // Models and enums share one namespace in a Prisma schema: the service's enums and the ones the scaffold may write count too.
+  const enumNames = [...inp.schemaTexts.values()].flatMap((t) => [...t.matchAll(/^enum\s+(\w+)/gm)].map((m) => m[1] as string));
+  const takenModels = new Set([...inp.models.map((m) => m.model), ...RESERVED_MODEL_NAMES, ...enumNames, ...[...inp.catalog.enums.keys()].map(enumNameFor)]);
+  const takenTables = new Set(inp.models.map((m) => `${m.schema}.${m.table}`));
   for (const [table, m] of inp.unmapped.modelOf) {
     const rules = inp.planFile.tables?.[m.model]?.columns ?? {};
     const fieldOf = new Map<string, string>();
     for (const f of m.fields) {
       const r = rules[f.name];
-      fieldOf.set(r && 'source' in r ? r.source : f.name, f.name);
+      fieldOf.set(r && 'source' in r ? r.source : (f.source ?? f.name), f.name);
     }
     const block = findBlock(inp.schemaTexts.get(m.service) ?? '', 'model', m.model) ?? '';
-    entities.set(table, { table, service: m.service, model: m.model, targetTable: m.table, isNew: false, fieldOf, names: blockFieldNames(block), lines: [], attributes: [] });
+    entities.set(table, { table, service: m.service, model: m.model, targetTable: m.table, isNew: false, fieldOf, names: blockFieldNames(block), columns: new Set(m.fields.map((f) => f.column)), lines: [], attributes: [] });
   }
   for (const o of inp.owners) {
-    if (!isPrismaIdentifier(o.table)) problems.push(`table ${inp.sourceSchema}."${o.table}": its name is not a Prisma model name; rename it in the source or map it by hand with a plan file (tables.<Model>.source)`);
-    else if (allModelNames.has(o.table)) problems.push(`table ${inp.sourceSchema}."${o.table}": a model of that name exists already (mapped from another table in the plan file)`);
-    entities.set(o.table, { table: o.table, service: o.service, model: o.table, targetTable: tableNameFor(o.table), isNew: true, fieldOf: new Map(), names: new Set(), lines: [], attributes: [] });
+    const wanted = modelNameFor(o.table);
+    const model = uniqueName(takenModels, wanted, 'Record');
+    if (model !== wanted) notes.push(`${inp.sourceSchema}."${o.table}": model name ${wanted} is ${RESERVED_MODEL_NAMES.has(wanted) ? 'reserved by Prisma' : 'taken by another model or enum'}; named ${model}`);
+    const schema = SERVICE_INFO[o.service].schema;
+    const wantedTable = /^[a-z][a-z0-9_]*$/.test(o.table) ? o.table : tableNameFor(model);
+    let targetTable = wantedTable;
+    for (let i = 2; takenTables.has(`${schema}.${targetTable}`); i++) targetTable = `${wantedTable}_${i}`;
+    takenTables.add(`${schema}.${targetTable}`);
+    if (targetTable !== wantedTable) notes.push(`${model}: table ${schema}.${wantedTable} is taken; the model maps to ${schema}.${targetTable}`);
+    entities.set(o.table, { table: o.table, service: o.service, model, targetTable, isNew: true, fieldOf: new Map(), names: new Set(), columns: new Set(), lines: [], attributes: [] });
   }
   const newColumns = new Map<string, ColumnInfo[]>();
   for (const o of inp.owners) newColumns.set(o.table, [...(inp.sourceTables.get(o.table)?.columns ?? [])]);
@@ -108,7 +121,9 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
     const col = inp.sourceTables.get(c.table)?.columns.find((x) => x.name === c.column);
     if (col) newColumns.set(c.table, [...(newColumns.get(c.table) ?? []), col]);
   }
+  /** Service → source enum type names its new fields use. */
   const enumsNeeded = new Map<ServiceName, Set<string>>();
+  const enumValue = (type: string, label: string): string | undefined => enumValueNames(inp.catalog.enums.get(type) ?? []).get(label);
 
   // Scalar fields first: relations need every entity's field names.
   for (const [table, cols] of newColumns) {
@@ -116,43 +131,55 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
     const src = inp.sourceTables.get(table) as TableInfo;
     const extras = inp.catalog.tables.get(table) ?? NO_EXTRAS;
     for (const c of cols) {
-      if (!isPrismaIdentifier(c.name)) {
-        problems.push(`column ${inp.sourceSchema}."${table}"."${c.name}": its name is not a Prisma field name; map or ignore it in a plan file`);
-        continue;
-      }
-      if (ent.names.has(c.name)) {
-        problems.push(`column ${inp.sourceSchema}."${table}"."${c.name}": model ${ent.model} already has a field named ${c.name}; map the column in a plan file`);
-        continue;
-      }
-      ent.fieldOf.set(c.name, c.name);
-      ent.names.add(c.name);
+      const field = uniqueName(ent.names, fieldNameFor(c.name), '');
+      ent.fieldOf.set(c.name, field);
     }
-    if (ent.isNew && src.primaryKey.length === 0) addSurrogateKey(ent, notes, inp.sourceSchema);
-    for (const c of cols) {
-      if (ent.fieldOf.get(c.name) !== c.name) continue;
-      const t = prismaColumnType(c);
+    const uniqueRow = src.primaryKey.length === 0 ? src.uniques.find((u) => u.every((x) => src.columns.find((c) => c.name === x)?.notNull)) : undefined;
+    if (ent.isNew && src.primaryKey.length === 0 && !uniqueRow) addSurrogateKey(ent, notes, inp.sourceSchema);
+    if (ent.isNew && uniqueRow) notes.push(`${ent.model}: ${inp.sourceSchema}."${table}" has no primary key; its unique NOT NULL ${uniqueRow.length > 1 ? 'columns' : 'column'} ${uniqueRow.join(', ')} identify rows (no surrogate key). For \`split follow\` the source needs ALTER TABLE ${inp.sourceSchema}.${quoteIdent(table)} REPLICA IDENTITY USING INDEX <that unique index> (or FULL)`);
+    for (const c0 of cols) {
+      const field = ent.fieldOf.get(c0.name) as string;
+      const domain = inp.catalog.domains.get(c0.baseType);
+      const c = domain ? { ...c0, type: `${domain.base}${c0.isArray ? '[]' : ''}`, baseType: domain.base } : c0;
+      if (domain) notes.push(`${ent.model}.${field}: domain ${c0.baseType} written as its base type ${domain.base}${domain.checks.length ? `; its ${domain.checks.join(' ')} is not moved: add it as a CHECK constraint in a migration of ${ent.service} if the service needs it` : ''}`);
+      let t = prismaColumnType(c);
+      if (/^citext$/.test(c.baseType)) {
+        t = { type: 'String', native: undefined, enumName: undefined };
+        notes.push(`${ent.model}.${field}: citext written as text (the target schema has no citext extension on its search_path); comparisons become case-sensitive: install citext in the target and ALTER the column by a migration if they must not`);
+      }
       if (t.enumName) {
-        if (!isPrismaIdentifier(t.enumName)) problems.push(`enum type of ${inp.sourceSchema}."${table}"."${c.name}" ("${t.enumName}") is not a Prisma enum name`);
         const set = enumsNeeded.get(ent.service) ?? new Set<string>();
         set.add(t.enumName);
         enumsNeeded.set(ent.service, set);
+        t = { ...t, type: existingEnumName(inp.schemaTexts.get(ent.service) ?? '', t.enumName) ?? enumNameFor(t.enumName) };
       }
-      if (t.type.startsWith('Unsupported')) notes.push(`${ent.model}.${c.name}: type ${c.type} has no Prisma scalar; written as ${t.type} (migrated and copied, not readable through the client)`);
+      if (t.type.startsWith('Unsupported')) notes.push(`${ent.model}.${field}: type ${c.type} has no Prisma scalar; written as ${t.type} (migrated and copied, not readable through the client)`);
       const single = src.primaryKey.length === 1 && src.primaryKey[0] === c.name && ent.isNew;
       const uniqueAlone = extras.indexes.some((i) => i.unique && !i.primary && i.columns.length === 1 && i.columns[0] === c.name);
       const attrs: string[] = [];
       if (single) attrs.push('@id');
       if (uniqueAlone) attrs.push('@unique');
-      let dflt = prismaDefault(extras.defaults.get(c.name), c, t);
-      if (!dflt && single && t.type === 'String' && !t.native && c.name === 'id') dflt = '@default(cuid())';
-      if (!dflt && c.name === 'updatedAt' && t.type === 'DateTime' && c.notNull && !c.isArray) dflt = '@updatedAt';
+      const generated = extras.generated.get(c.name);
+      const expr = extras.defaults.get(c.name);
+      let dflt = prismaDefault(expr, c, t, t.enumName ? (label) => enumValue(t.enumName as string, label) : undefined);
+      if (!dflt && single && t.type === 'String' && !t.native && field === 'id') dflt = '@default(cuid())';
+      if (!dflt && field === 'updatedAt' && t.type === 'DateTime' && c.notNull && !c.isArray) dflt = '@updatedAt';
+      if (generated !== undefined) {
+        dflt = undefined;
+        notes.push(`${ent.model}.${field}: generated column (GENERATED ALWAYS AS (${generated}) STORED) written as a plain column; the split copies its values but the target does not compute it: make it generated again with a migration of ${ent.service}, or compute it in the service`);
+      }
+      const seq = expr?.match(/^nextval\('(.*)'::regclass\)$/)?.[1];
+      if (seq && dflt === '@default(autoincrement())' && !c.sequence) notes.push(`${ent.model}.${field}: its default takes numbers from the sequence ${seq}, which no column owns (shared); written as autoincrement(): the target table gets a sequence of its own, so numbers are no longer unique across the tables that shared it`);
       if (dflt) attrs.push(dflt);
       if (t.native) attrs.push(t.native);
-      if (snakeCase(c.name) !== c.name) attrs.push(`@map(${prismaString(snakeCase(c.name))})`);
+      const column = uniqueName(ent.columns, snakeCase(field), '_');
+      if (column !== field) attrs.push(`@map(${prismaString(column)})`);
       const optional = !c.notNull && !c.isArray && !single ? '?' : '';
-      ent.lines.push(`${c.name} ${t.type}${c.isArray ? '[]' : ''}${optional}${attrs.length ? ` ${attrs.join(' ')}` : ''}`);
+      const comment = extras.columnComments.get(c.name);
+      if (comment) ent.lines.push(...docLines(comment));
+      ent.lines.push(`${field} ${t.type}${c.isArray ? '[]' : ''}${optional}${attrs.length ? ` ${attrs.join(' ')}` : ''}${field !== c.name ? ` // ${SOURCE_MARKER} ${prismaString(c.name)}` : ''}`);
     }
-    if (ent.isNew && src.primaryKey.length > 1) ent.attributes.push(`@@id([${src.primaryKey.join(', ')}])`);
+    if (ent.isNew && src.primaryKey.length > 1) ent.attributes.push(`@@id([${src.primaryKey.map((c) => ent.fieldOf.get(c)).join(', ')}])`);
     const newSet = new Set(cols.map((c) => c.name));
     for (const i of extras.indexes) {
       if (i.primary || (i.unique && i.columns.length === 1)) continue;
@@ -161,7 +188,13 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
       if (fields.some((f) => f === undefined)) continue;
       ent.attributes.push(`${i.unique ? '@@unique' : '@@index'}([${fields.join(', ')}])`);
     }
-    for (const name of extras.skippedIndexes) notes.push(`index ${name} on ${table} uses an expression or a predicate: not scaffolded; create it in a migration by hand if the service needs it`);
+    for (const k of ent.isNew ? extras.checks : []) {
+      notes.push(`${ent.model}: constraint ${k.name} ${k.definition}: Prisma cannot declare CHECK constraints; not scaffolded (listed by \`split plan\` as not moved); add it in a migration of ${ent.service} with the target names if it must still hold`);
+    }
+    for (const i of extras.skippedIndexes) {
+      if (!ent.isNew) continue;
+      notes.push(`${ent.model}: index ${i.name} uses an expression or a predicate, which Prisma cannot declare: not scaffolded (listed by \`split plan\` as not moved); recreate it in a migration of ${ent.service} with the target names: ${i.definition}`);
+    }
   }
 
   const softReferences: SoftReferenceDraft[] = [];
@@ -181,22 +214,23 @@ export function buildScaffold(inp: ScaffoldInputs): ScaffoldDraft {
     const text = inp.schemaTexts.get(service) ?? '';
     for (const name of [...names].sort()) {
       const labels = inp.catalog.enums.get(name) ?? [];
-      const existing = findBlock(text, 'enum', name);
+      const prismaName = existingEnumName(text, name) ?? enumNameFor(name);
+      const existing = findBlock(text, 'enum', prismaName);
       if (existing) {
         const have = enumBlockLabels(existing);
         const missing = labels.filter((l) => !have.includes(l));
         const extra = have.filter((l) => !labels.includes(l));
         if (missing.length || extra.length) {
-          problems.push(`enum ${name} of service ${service} differs from the source type ${inp.sourceSchema}."${name}": ${missing.length ? `label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing in the service` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `label${extra.length > 1 ? 's' : ''} ${extra.join(', ')} not in the source` : ''}; it is hand-written, so the scaffold leaves it: fix it by hand`);
+          problems.push(`enum ${prismaName} of service ${service} differs from the source type ${inp.sourceSchema}."${name}": ${missing.length ? `label${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing in the service` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `label${extra.length > 1 ? 's' : ''} ${extra.join(', ')} not in the source` : ''}; it is hand-written, so the scaffold leaves it: fix it by hand`);
         }
         continue;
       }
-      edit(service).blocks.push(enumBlock(name, labels, SERVICE_INFO[service].schema));
+      edit(service).blocks.push(enumBlock(prismaName, labels, SERVICE_INFO[service].schema, `${inp.sourceSchema}.${quoteIdent(name)}`));
     }
   }
   for (const ent of [...entities.values()].filter((e) => e.isNew).sort((a, b) => a.table.localeCompare(b.table))) {
     const src = inp.sourceTables.get(ent.table) as TableInfo;
-    edit(ent.service).blocks.push(modelBlock(ent, inp.sourceSchema, src));
+    edit(ent.service).blocks.push(modelBlock(ent, inp.sourceSchema, src, inp.catalog.tables.get(ent.table)?.comment));
   }
   for (const ent of entities.values()) {
     if (ent.isNew || (ent.lines.length === 0 && ent.attributes.length === 0)) continue;
@@ -270,22 +304,45 @@ function countRelations(inp: ScaffoldInputs, a: Entity, b: Entity): number {
   return inA + added + inB;
 }
 
-function uniqueName(names: Set<string>, base: string): string {
+/** `base`, else `base` + `sep` + 2, 3, … (or `base` + `sep` first when `sep` is a word): the first name not in `names`, which it joins. */
+function uniqueName(names: Set<string>, base: string, sep = ''): string {
   let n = base;
-  for (let i = 2; names.has(n); i++) n = `${base}${i}`;
+  if (names.has(n) && /^[A-Za-z]/.test(sep)) n = `${base}${sep}`;
+  for (let i = 2; names.has(n); i++) n = `${base}${sep}${i}`;
   names.add(n);
   return n;
 }
 
-function enumBlock(name: string, labels: readonly string[], schema: string): string {
-  const values = labels.map((l) => (isPrismaIdentifier(l) ? l : `${upperFirst(l.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, 'V$1'))} @map(${prismaString(l)})`));
-  return [`enum ${name} {`, ...values.map((v) => `  ${v}`), '', `  @@map(${prismaString(snakeCase(name))})`, `  @@schema(${prismaString(schema)})`, '}'].join('\n');
+/** Source enum labels → Prisma value names, unique within the enum. */
+function enumValueNames(labels: readonly string[]): Map<string, string> {
+  const taken = new Set<string>();
+  return new Map(labels.map((l) => [l, uniqueName(taken, enumValueFor(l), '_')]));
 }
 
-function modelBlock(ent: Entity, sourceSchema: string, src: TableInfo): string {
+/** The name of a hand-written enum of the service that maps the source type (same name, or `@@map` to it). */
+function existingEnumName(text: string, sourceType: string): string | undefined {
+  if (findBlock(text, 'enum', sourceType)) return sourceType;
+  const name = enumNameFor(sourceType);
+  return findBlock(text, 'enum', name) ? name : undefined;
+}
+
+/** `///` doc-comment lines for a source COMMENT. */
+const docLines = (text: string): string[] => text.split(/\r?\n/).map((l) => `/// ${l}`.trimEnd());
+
+const quoteIdent = (s: string): string => (/^[a-z_][a-z0-9_]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
+
+function enumBlock(name: string, labels: readonly string[], schema: string, source: string): string {
+  const names = enumValueNames(labels);
+  const values = labels.map((l) => (names.get(l) === l ? l : `${names.get(l)} @map(${prismaString(l)})`));
+  return [`/// Scaffolded by \`vendhub-db split scaffold\` from the type ${source}.`, `enum ${name} {`, ...values.map((v) => `  ${v}`), '', `  @@map(${prismaString(snakeCase(name))})`, `  @@schema(${prismaString(schema)})`, '}'].join('\n');
+}
+
+function modelBlock(ent: Entity, sourceSchema: string, src: TableInfo, comment: string | undefined): string {
   return [
+    ...(comment ? docLines(comment) : []),
     `/// Scaffolded by \`vendhub-db split scaffold\` from ${sourceSchema}."${src.name}".`,
     `model ${ent.model} {`,
+    ...(ent.model !== src.name ? [`  // ${SOURCE_MARKER} ${prismaString(src.name)}`] : []),
     ...ent.lines.map((l) => `  ${l}`),
     '',
     ...ent.attributes.map((a) => `  ${a}`),

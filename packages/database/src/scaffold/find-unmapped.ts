@@ -22,7 +22,7 @@ export function findUnmapped(sourceTables: ReadonlyMap<string, TableInfo>, model
   const ignoredTables = new Set([...BUILTIN_IGNORED, ...Object.keys(pf.ignore?.tables ?? {})]);
   const ignoredColumns = new Set(Object.keys(pf.ignore?.columns ?? {}));
   const modelOf = new Map<string, TargetModel>();
-  for (const m of models) modelOf.set(pf.tables?.[m.model]?.source ?? m.model, m);
+  for (const m of models) modelOf.set(pf.tables?.[m.model]?.source ?? m.source ?? m.model, m);
   const tables = [...sourceTables.keys()].filter((t) => !modelOf.has(t) && !ignoredTables.has(t)).sort();
   const columns: { table: string; column: string; model: TargetModel }[] = [];
   for (const [table, m] of modelOf) {
@@ -35,7 +35,7 @@ export function findUnmapped(sourceTables: ReadonlyMap<string, TableInfo>, model
       const r = rules[f.name];
       if (r && 'expression' in r) expressions.push(r.expression);
       else if (r && 'source' in r) used.add(r.source);
-      else if (!r) used.add(f.name);
+      else if (!r) used.add(f.source ?? f.name);
     }
     for (const c of src.columns) {
       if (used.has(c.name) || ignoredColumns.has(`${table}.${c.name}`)) continue;

@@ -63,7 +63,7 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
   const mappedSources = new Set<string>();
   for (const m of inp.models) {
     const rule = pf.tables?.[m.model];
-    const sourceTable = rule?.source ?? m.model;
+    const sourceTable = rule?.source ?? m.source ?? m.model;
     const src = inp.sourceTables.get(sourceTable);
     if (!src) {
       problems.push(`${m.model} (${m.service} → ${m.schema}.${m.table}): source table ${inp.sourceSchema}.${sourceTable} does not exist${rule?.source ? ' (named in the plan file)' : ''}`);
@@ -97,7 +97,7 @@ export function buildPlan(inp: PlanInputs): SplitPlan {
         columns.push({ field: f.name, target: f.column, kind: 'expression', source: r.expression, sourceSql: `(${r.expression})`, sourceType: undefined, targetType: tcol?.type });
         continue;
       }
-      const sourceCol = r && 'source' in r ? r.source : f.name;
+      const sourceCol = r && 'source' in r ? r.source : (f.source ?? f.name);
       const acceptedLoss = r && 'acceptLoss' in r ? r.acceptLoss : undefined;
       const scol = src.columns.find((c) => c.name === sourceCol);
       if (!scol) {

@@ -2,16 +2,19 @@ import type pg from 'pg';
 
 /** A source object that is not a table: the split does not copy it, and says so. */
 export interface CatalogObject {
-  readonly kind: 'view' | 'materialized view' | 'function' | 'trigger' | 'policy' | 'sequence' | 'extension';
+  readonly kind: 'view' | 'materialized view' | 'function' | 'trigger' | 'policy' | 'sequence' | 'extension' | 'index' | 'check constraint' | 'domain' | 'generated column';
   readonly name: string;
+  /** SQL that recreates it on the source (index, check, domain check, generation expression). */
+  readonly definition?: string;
   /** Source tables it reads or is attached to (views, triggers, policies), or whose columns use it (extensions). */
   readonly tables: readonly string[];
 }
 
 /**
  * Views, materialized views, functions, triggers, RLS policies and sequences not owned by a column
- * in `schema`, and the extensions whose types its tables use. Objects that belong to an extension
- * are left out (the extension stands for them).
+ * in `schema`, the extensions and domains whose types its tables use, and what Prisma cannot declare
+ * on its tables: indexes with an expression or a predicate, CHECK constraints, generated columns.
+ * Objects that belong to an extension are left out (the extension stands for them).
  */
 export async function readCatalogObjects(client: pg.ClientBase, schema: string): Promise<CatalogObject[]> {
   const out: CatalogObject[] = [];
@@ -62,5 +65,37 @@ export async function readCatalogObjects(client: pg.ClientBase, schema: string):
     [schema],
   );
   for (const e of ext.rows) out.push({ kind: 'extension', name: e.name, tables: e.tables });
+  const idx = await client.query<{ name: string; t: string; def: string }>(
+    `SELECT ic.relname AS name, c.relname AS t, pg_get_indexdef(i.indexrelid) AS def
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class ic ON ic.oid = i.indexrelid
+      WHERE n.nspname = $1 AND c.relkind IN ('r','p') AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) ORDER BY 2, 1`,
+    [schema],
+  );
+  for (const i of idx.rows) out.push({ kind: 'index', name: i.name, tables: [i.t], definition: i.def });
+  const chk = await client.query<{ name: string; t: string; def: string }>(
+    `SELECT k.conname AS name, c.relname AS t, pg_get_constraintdef(k.oid) AS def
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r','p') AND k.contype = 'c' ORDER BY 2, 1`,
+    [schema],
+  );
+  for (const k of chk.rows) out.push({ kind: 'check constraint', name: k.name, tables: [k.t], definition: k.def });
+  const dom = await client.query<{ name: string; def: string; tables: string[] }>(
+    `SELECT ty.typname AS name, format_type(ty.typbasetype, ty.typtypmod) || coalesce(' ' || (SELECT string_agg(pg_get_constraintdef(k.oid), ' ' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = ty.oid), '') AS def,
+            array_agg(DISTINCT c.relname || '.' || a.attname ORDER BY c.relname || '.' || a.attname)::text[] AS tables
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_type ty ON ty.oid = a.atttypid AND ty.typtype = 'd'
+      WHERE n.nspname = $1 AND c.relkind IN ('r','p') AND a.attnum > 0 AND NOT a.attisdropped
+      GROUP BY ty.oid, ty.typname ORDER BY 1`,
+    [schema],
+  );
+  for (const d of dom.rows) out.push({ kind: 'domain', name: d.name, tables: d.tables, definition: d.def });
+  const gen = await client.query<{ name: string; t: string; def: string }>(
+    `SELECT c.relname || '.' || a.attname AS name, c.relname AS t, pg_get_expr(d.adbin, d.adrelid) AS def
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE n.nspname = $1 AND c.relkind IN ('r','p') AND a.attgenerated <> '' ORDER BY 1`,
+    [schema],
+  );
+  for (const g of gen.rows) out.push({ kind: 'generated column', name: g.name, tables: [g.t], definition: g.def });
   return out;
 }

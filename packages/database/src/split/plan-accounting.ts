@@ -101,7 +101,15 @@ function actionFor(o: CatalogObject, serviceOf: (t: string) => ServiceName | und
     case 'sequence':
       return 'not owned by any column: if code calls nextval() on it, create it with a migration of that service and setval() it after the copy';
     case 'extension':
-      return `columns ${list(o.tables)} use its types: CREATE EXTENSION ${o.name} in each target database that holds them, before \`vendhub-db migrate\``;
+      return `columns ${list(o.tables)} use its types: CREATE EXTENSION ${o.name} in each target database whose schema declares them, before \`vendhub-db migrate\` (columns \`split scaffold\` wrote with a base type, like citext as text, need nothing)`;
+    case 'index':
+      return `on ${list(o.tables)} (${list(services)}): an expression or a predicate, which Prisma cannot declare; not created by the service's migrations: recreate it with a migration of that service (target names) if queries need it: ${o.definition}`;
+    case 'check constraint':
+      return `on ${list(o.tables)} (${list(services)}): Prisma cannot declare CHECK constraints; not created by the service's migrations: add it with a migration of that service (target names) if it must still hold: ${o.definition}`;
+    case 'domain':
+      return `columns ${list(o.tables)} use it (${o.definition}): their target columns have the base type (\`split scaffold\` writes them so); add the CHECK with a migration of that service if it must still hold`;
+    case 'generated column':
+      return `${list(services)}: GENERATED ALWAYS AS (${o.definition}) STORED; Prisma cannot declare it, so the target column is a plain one holding the copied values: make it generated with a migration of that service, or compute it in the service`;
   }
 }
 
@@ -109,7 +117,7 @@ function actionFor(o: CatalogObject, serviceOf: (t: string) => ServiceName | und
 export function describeAccounting(a: PlanAccounting, strict: boolean): string[] {
   const out: string[] = ['', 'Not moved (the split copies tables; these are listed with what to do):'];
   for (const o of a.notMoved) out.push(`  ${o.kind} ${o.name}: ${o.action}`);
-  if (a.notMoved.length === 0) out.push('  nothing: no views, functions, triggers, policies, free sequences or extension types');
+  if (a.notMoved.length === 0) out.push('  nothing: no views, functions, triggers, policies, free sequences, extension or domain types, expression or partial indexes, CHECK constraints or generated columns');
   out.push('', `Foreign keys of the source that cross services after the mapping: ${a.derivedSoftReferences.length}${a.missingSoftReferences.length ? `, ${a.missingSoftReferences.length} missing from src/schema/soft-references.ts (verify would not check them; \`split scaffold\` adds the ones it writes):` : ', all in src/schema/soft-references.ts'}`);
   for (const m of a.missingSoftReferences) out.push(`  missing: ${m}`);
   out.push('', a.enumDifferences.length ? 'Enum labels that differ between source and target (every label compared):' : 'Enum labels: every mapped enum column has the same labels in source and target.');

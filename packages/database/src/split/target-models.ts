@@ -9,6 +9,8 @@ export interface TargetField {
   readonly type: string;
   readonly list: boolean;
   readonly optional: boolean;
+  /** Source column when it differs from the field name (a `// vendhub-source: "<column>"` comment on the field's line). */
+  readonly source?: string;
 }
 
 /** A service model as the service's schema.prisma declares it. */
@@ -19,6 +21,18 @@ export interface TargetModel {
   readonly schema: string;
   readonly table: string;
   readonly fields: readonly TargetField[];
+  /** Source table when it differs from the model name (a `// vendhub-source: "<table>"` line in the model). */
+  readonly source?: string;
+}
+
+/** The comment `split scaffold` writes where a model or field name differs from the source name. */
+export const SOURCE_MARKER = 'vendhub-source:';
+const MARKER_RE = /\/\/\s*vendhub-source:\s*("(?:[^"\\]|\\.)*")/;
+
+/** The source name a `// vendhub-source: "..."` comment in `line` names, if any. */
+export function sourceMarker(line: string): string | undefined {
+  const m = line.match(MARKER_RE);
+  return m ? (JSON.parse(m[1] as string) as string) : undefined;
 }
 
 const BLOCK = /^(model|enum|type|view)\s+(\w+)\s*\{([\s\S]*?)^\}/gm;
@@ -34,7 +48,16 @@ export function parseServiceSchema(service: ServiceName, text = readFileSync(sch
   const models: TargetModel[] = [];
   for (const [, kind, name, body] of blocks) {
     if (kind !== 'model' || !name || body === undefined) continue;
-    const lines = body.split('\n').map((l) => l.replace(/\/\/.*$/, '').trim()).filter(Boolean);
+    const raw = body.split('\n');
+    const modelSource = raw.map((l) => (l.trim().startsWith('//') ? sourceMarker(l) : undefined)).find((v) => v !== undefined);
+    const fieldSource = new Map<string, string>();
+    for (const l of raw) {
+      const t = l.trim();
+      const src = t.startsWith('//') ? undefined : sourceMarker(t);
+      const fname = t.match(/^(\w+)\s/)?.[1];
+      if (src !== undefined && fname) fieldSource.set(fname, src);
+    }
+    const lines = raw.map((l) => l.replace(/\/\/.*$/, '').trim()).filter(Boolean);
     const attr = (re: RegExp) => lines.map((l) => l.match(re)?.[1]).find((v) => v !== undefined);
     const table = attr(/^@@map\(\s*"([^"]+)"\s*\)/) ?? name;
     const schema = attr(/^@@schema\(\s*"([^"]+)"\s*\)/) ?? SERVICE_INFO[service].schema;
@@ -45,9 +68,10 @@ export function parseServiceSchema(service: ServiceName, text = readFileSync(sch
       if (!m) continue;
       const [, fname, ftype, list, opt, rest] = m as unknown as [string, string, string, string | undefined, string | undefined, string];
       if (modelNames.has(ftype) || /@relation\b/.test(rest) && !/fields:/.test(rest)) continue;
-      fields.push({ name: fname, column: rest.match(/@map\(\s*"([^"]+)"\s*\)/)?.[1] ?? fname, type: ftype, list: Boolean(list), optional: Boolean(opt) });
+      const source = fieldSource.get(fname);
+      fields.push({ name: fname, column: rest.match(/@map\(\s*"([^"]+)"\s*\)/)?.[1] ?? fname, type: ftype, list: Boolean(list), optional: Boolean(opt), ...(source !== undefined ? { source } : {}) });
     }
-    models.push({ service, model: name, schema, table, fields });
+    models.push({ service, model: name, schema, table, fields, ...(modelSource !== undefined ? { source: modelSource } : {}) });
   }
   return models;
 }

@@ -23,7 +23,9 @@ export interface PackageCopy {
 export function copyPackage(): PackageCopy {
   const top = mkdtempSync(join(tmpdir(), 'vh-pkg-'));
   const root = join(top, 'packages', 'database');
-  cpSync(PACKAGE, root, { recursive: true, filter: (src) => !/(^|[/\\])node_modules([/\\]|$)/.test(src.slice(PACKAGE.length)) });
+  // Timestamps kept: bin/vendhub-db.js runs dist/ only when it is as new as src/; fresh copy times
+  // would let a stale dist/ (copied after src/) win over edited sources.
+  cpSync(PACKAGE, root, { recursive: true, preserveTimestamps: true, filter: (src) => !/(^|[/\\])node_modules([/\\]|$)/.test(src.slice(PACKAGE.length)) });
   symlinkSync(REPO_NODE_MODULES, join(top, 'node_modules'), 'dir');
   if (existsSync(join(PACKAGE, 'node_modules'))) symlinkSync(join(PACKAGE, 'node_modules'), join(root, 'node_modules'), 'dir');
   const exec = (file: string, args: string[], env: Record<string, string>, timeoutMs: number) => runNode(file, args, { cwd: root, env, timeoutMs });
