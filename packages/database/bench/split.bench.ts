@@ -106,6 +106,7 @@ const variants = new Map(args.variant.map((v) => {
 
 /** (a): migrate all + split run, both through the CLI, into a new database. */
 async function split(srcUrl: string, name: string, variant?: { args: string[]; env: Record<string, string> }): Promise<{ ms: number; migrateMs: number; peakMb: number; env: Record<string, string> }> {
+  ensureBuiltCli(); // again: a src/ edit during a long run would send the CLI through tsx
   const env = { DATABASE_URL: await freshDb(name), SOURCE_DATABASE_URL: srcUrl };
   const m = await timed(process.execPath, [BIN, 'migrate', 'all'], env, 'migrate all');
   const r = await timed(process.execPath, [BIN, 'split', 'run', '--no-verify', '--no-progress', '--parallel', String(parallel), ...splitExtra, ...(variant?.args ?? [])], { ...env, ...(variant?.env ?? {}) }, 'split run');
