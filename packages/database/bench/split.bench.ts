@@ -13,14 +13,19 @@
  *
  *   npx tsx bench/split.bench.ts [--scale 100] [--rounds 3] [--parallel 2] [--chunk-rows 100000]
  *                                [--large-scale 1000 | --skip-large] [--prisma] [--split-args "..."]
+ *                                [--source-db NAME] [--large-source-db NAME]
+ *
+ * --source-db (--large-source-db: the same for the large source) keeps the generated source in
+ * database NAME and reuses it on the next run when it was built at the same scale (the scale-1000
+ * source takes 5–13 minutes to build on a busy machine).
  *
  * Needs the PostgreSQL of the tests (TEST_ADMIN_DATABASE_URL, default postgres@127.0.0.1:5432) and
  * pg_dump/pg_restore on PATH.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -28,7 +33,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as MonolithClient, Prisma as MonolithPrisma } from '../src/generated/monolith/client.ts';
 import { createClient } from '../src/clients/create-client.ts';
-import { buildMonolith } from '../src/monolith/build-monolith.ts';
+import { buildMonolith, type MonolithCounts } from '../src/monolith/build-monolith.ts';
 import { SERVICES } from '../src/services.ts';
 import { loadPlan } from '../src/split/load-plan.ts';
 import { openSplitContext } from '../src/split/split-context.ts';
@@ -50,6 +55,8 @@ const { values: args } = parseArgs({
     prisma: { type: 'boolean', default: false },
     'skip-large': { type: 'boolean', default: false },
     only: { type: 'string', default: 'a,p,d,l' },
+    'source-db': { type: 'string' },
+    'large-source-db': { type: 'string' },
     /** More split variants measured in the same rounds: name=args (words like KEY=value set the environment). */
     variant: { type: 'string', multiple: true, default: [] },
   },
@@ -62,6 +69,7 @@ const splitExtra = [...(args['chunk-rows'] ? ['--chunk-rows', args['chunk-rows']
 const tag = `bench_${process.pid}`;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const log = (line: string) => console.log(line);
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env });
 
 async function freshDb(name: string): Promise<string> {
@@ -98,6 +106,7 @@ const variants = new Map(args.variant.map((v) => {
 
 /** (a): migrate all + split run, both through the CLI, into a new database. */
 async function split(srcUrl: string, name: string, variant?: { args: string[]; env: Record<string, string> }): Promise<{ ms: number; migrateMs: number; peakMb: number; env: Record<string, string> }> {
+  ensureBuiltCli(); // again: a src/ edit during a long run would send the CLI through tsx
   const env = { DATABASE_URL: await freshDb(name), SOURCE_DATABASE_URL: srcUrl };
   const m = await timed(process.execPath, [BIN, 'migrate', 'all'], env, 'migrate all');
   const r = await timed(process.execPath, [BIN, 'split', 'run', '--no-verify', '--no-progress', '--parallel', String(parallel), ...splitExtra, ...(variant?.args ?? [])], { ...env, ...(variant?.env ?? {}) }, 'split run');
@@ -226,19 +235,13 @@ const median = (xs: readonly number[]) => {
 
 async function main() {
   log(`bench:split  scale ${scale} (${(scale * 10_000).toLocaleString('en-US')} telemetry rows), parallel ${parallel}, ${rounds} rounds, ${new Date().toISOString()}`);
-  log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores, shared)`);
-  const srcName = `${tag}_src`;
-  const srcUrl = await freshDb(srcName);
+  log(`load average at start: ${loadavg()} (2 cores, shared)`);
+  ensureBuiltCli();
+  const srcName = args['source-db'] ?? `${tag}_src`;
   let t0 = performance.now();
-  const built = await buildMonolith(srcUrl, { scale, seed: 1 });
-  const totalRows = Object.values(built.counts).reduce((a, b) => a + b, 0);
-  log(`source: ${totalRows.toLocaleString('en-US')} rows (MachineTelemetry ${built.counts.MachineTelemetry.toLocaleString('en-US')}) built in ${s(performance.now() - t0)}`);
-  { // hint bits and statistics, as on a settled production source
-    const c = new pg.Client({ connectionString: srcUrl });
-    await c.connect();
-    await c.query('VACUUM ANALYZE');
-    await c.end();
-  }
+  const { url: srcUrl, counts } = await source(srcName, scale);
+  const totalRows = Object.values(counts).reduce((a, b) => a + b, 0);
+  log(`source: ${totalRows.toLocaleString('en-US')} rows (MachineTelemetry ${counts.MachineTelemetry.toLocaleString('en-US')}) ${args['source-db'] ? `in ${srcName}, ` : ''}ready in ${s(performance.now() - t0)}`);
 
   const ctx = openSplitContext({ SOURCE_DATABASE_URL: srcUrl, DATABASE_URL: urlFor('postgres') }, { parallel: 1 });
   const { plan } = await loadPlan(ctx, {});
@@ -263,18 +266,18 @@ async function main() {
         peaks.push(x.peakMb);
         migrates.push(x.migrateMs);
         lastSplitEnv = x.env;
-        log(`round ${r + 1} (a) split (migrate ${s(x.migrateMs)} + run): ${s(ms)}  peak RSS ${x.peakMb.toFixed(0)} MB`);
+        log(`round ${r + 1} (a) split (migrate ${s(x.migrateMs)} + run): ${s(ms)}  peak RSS ${x.peakMb.toFixed(0)} MB  [load ${loadavg()}]`);
       } else if (m.startsWith('a:')) {
         const x = await split(srcUrl, name, variants.get(m));
         ms = x.ms;
         await dropDb(name);
-        log(`round ${r + 1} (${m}) split ${[...(variants.get(m)?.args ?? []), ...Object.entries(variants.get(m)?.env ?? {}).map(([k, v]) => `${k}=${v}`)].join(' ')}: ${s(ms)}  peak RSS ${x.peakMb.toFixed(0)} MB`);
+        log(`round ${r + 1} (${m}) split ${[...(variants.get(m)?.args ?? []), ...Object.entries(variants.get(m)?.env ?? {}).map(([k, v]) => `${k}=${v}`)].join(' ')}: ${s(ms)}  peak RSS ${x.peakMb.toFixed(0)} MB  [load ${loadavg()}]`);
       } else {
         if (m === 'p') ms = await pgcopydb(srcUrl, name);
         else if (m === 'd') ms = await dumpRestore(srcUrl, name);
         else ms = await rawCopy(srcUrl, await bareTargets(srcUrl, name), plan.tables, parallel);
         await dropDb(name);
-        log(`round ${r + 1} (${m}) ${{ p: 'pgcopydb clone', d: 'pg_dump + pg_restore', l: 'raw COPY, no indexes' }[m]}: ${s(ms)}`);
+        log(`round ${r + 1} (${m}) ${{ p: 'pgcopydb clone', d: 'pg_dump + pg_restore', l: 'raw COPY, no indexes' }[m]}: ${s(ms)}  [load ${loadavg()}]`);
       }
       (times[m] as number[]).push(ms);
     }
@@ -288,7 +291,7 @@ async function main() {
     l: `(l) physical limit: binary COPY, no indexes, ${parallel} streams`,
   };
   log('');
-  log(`medians of ${rounds} (${totalRows.toLocaleString('en-US')} rows):`);
+  log(`medians of ${rounds} (${totalRows.toLocaleString('en-US')} rows), load average now ${loadavg()}:`);
   for (const m of methods) log(`${(label[m] ?? `(${m}) split variant`).padEnd(58)} ${s(med[m] as number).padStart(9)}  ${Math.round(totalRows / ((med[m] as number) / 1000)).toLocaleString('en-US').padStart(9)} rows/s   [${(times[m] as number[]).map(s).join(', ')}]`);
   if (med.a !== undefined) {
     log(`  of which migrate all: median ${s(median(migrates))}; split peak RSS max ${Math.max(...peaks).toFixed(0)} MB`);
@@ -312,17 +315,61 @@ async function main() {
 
   if (!args['skip-large'] && med.a !== undefined) {
     const large = Number(args['large-scale']);
-    await dropDb(srcName);
-    const bigUrl = await freshDb(`${tag}_bigsrc`);
+    if (!args['source-db']) await dropDb(srcName);
     t0 = performance.now();
-    const bigBuilt = await buildMonolith(bigUrl, { scale: large, seed: 1 });
+    const big = await source(args['large-source-db'] ?? `${tag}_bigsrc`, large);
+    const bigUrl = big.url;
     log('');
-    log(`large source: MachineTelemetry ${bigBuilt.counts.MachineTelemetry.toLocaleString('en-US')} rows, built in ${s(performance.now() - t0)}`);
-    const big = await split(bigUrl, `${tag}_big`);
-    log(`(a) split of the large source:          ${s(big.ms)}  peak RSS ${big.peakMb.toFixed(0)} MB`);
-    log(`peak RSS large/small:                   ${(big.peakMb / Math.max(...peaks)).toFixed(3)}   (target ≤ 1.10; each ≤ 200 MB)`);
+    log(`large source: MachineTelemetry ${big.counts.MachineTelemetry.toLocaleString('en-US')} rows, ready in ${s(performance.now() - t0)}`);
+    const bigRun = await split(bigUrl, `${tag}_big`);
+    log(`(a) split of the large source:          ${s(bigRun.ms)}  peak RSS ${bigRun.peakMb.toFixed(0)} MB  [load ${loadavg()}]`);
+    log(`peak RSS large/small:                   ${(bigRun.peakMb / Math.max(...peaks)).toFixed(3)}   (target ≤ 1.10; each ≤ 200 MB)`);
   }
   for (const d of ['src', 'a', 'p', 'd', 'l', 'c', 'bigsrc', 'big']) await dropDb(`${tag}_${d}`);
+  log(`load average at the end: ${loadavg()}`);
+}
+
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir: string): number {
+  return Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newestMtime(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+}
+
+/**
+ * The CLI runs dist/ only when it is newer than every file under src/, and otherwise src/ through
+ * tsx, which costs start-up time and ~25 MB of RSS: build it first, so (a) measures what a user runs.
+ */
+function ensureBuiltCli(): void {
+  const pkg = dirname(dirname(BIN));
+  const built = join(pkg, 'dist', 'cli', 'main.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(pkg, 'src'))) return;
+  log('dist/ is older than src/: running `npm run build` first (the CLI would otherwise run src/ through tsx)');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: pkg, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('npm run build failed');
+}
+
+type SourceCounts = MonolithCounts;
+
+/**
+ * The generated source: database `name`, reused when a previous run left it built at this scale
+ * (its row counts are kept in the database's comment), otherwise built anew and VACUUM ANALYZEd.
+ */
+async function source(name: string, atScale: number): Promise<{ url: string; counts: SourceCounts }> {
+  const found = await adminQuery<{ c: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1`, [name]);
+  const note = found.rows[0]?.c;
+  const kept = note?.startsWith('{') ? (JSON.parse(note) as { benchSource?: { scale: number; counts: SourceCounts } }).benchSource : undefined;
+  if (kept?.scale === atScale) return { url: urlFor(name), counts: kept.counts };
+  const url = await freshDb(name);
+  const built = await buildMonolith(url, { scale: atScale, seed: 1 });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('VACUUM ANALYZE'); // hint bits and statistics, as on a settled production source
+  } finally {
+    await c.end();
+  }
+  const note2 = JSON.stringify({ benchSource: { scale: atScale, counts: built.counts } }).replace(/'/g, "''");
+  await adminQuery(`COMMENT ON DATABASE ${quoteIdent(name)} IS '${note2}'`);
+  return { url, counts: built.counts };
 }
 
 /** A migrated target database (for (c)). */

@@ -8,6 +8,7 @@ import { releaseSnapshotClient, type SnapshotClient, type SourceSnapshot } from 
 import type { SplitContext } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { TableMapping } from './split-plan.ts';
+import { holdYoungGeneration } from './young-generation.ts';
 
 interface TableState {
   readonly t: TableMapping;
@@ -49,8 +50,10 @@ export interface ScheduleResult {
  * their chunk and the error is thrown, with every finished chunk kept for --resume.
  * Deferred indexes and constraints are built by `indexJobs` more workers as soon as their tables'
  * data is complete, while other tables are still being copied (like pg_restore's index jobs).
+ * Holds V8's young generation at its size for the rest of the process (young-generation.ts).
  */
 export async function runChunks(inp: ScheduleInput): Promise<ScheduleResult> {
+  holdYoungGeneration();
   const states = new Map<string, TableState>();
   for (const { t, chunks } of inp.tables) {
     const pending = chunks.filter((c) => c.status === 'pending');
