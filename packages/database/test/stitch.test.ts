@@ -95,6 +95,19 @@ describe('attachRelated: what was an include across services', () => {
     expect((again[0] as unknown as { assignedTo?: { name: string } }).assignedTo?.name).toBe('User 0');
   });
 
+  it('args reach each findMany (cache: true for the service cache) and cannot replace the spec\'s own where', async () => {
+    const calls: unknown[] = [];
+    const rows = await tasks.task.findMany({ orderBy: { title: 'asc' } });
+    const out = await attachRelated(rows, {
+      assignedTo: relatedOne(counting(auth.user, calls), { by: 'assignedToId', select: { name: true }, args: { cache: true, where: { id: 'none' } } }),
+    });
+    const mrows = await machines.machine.findMany({ orderBy: { code: 'asc' } });
+    await attachRelated(mrows, { tasks: relatedMany(counting(tasks.task, calls), { on: 'machineId', select: { title: true }, args: { cache: { ttl: 5 }, where: { id: 'none' } } }) });
+    expect(calls.map((c) => (c as { cache: unknown }).cache)).toEqual([true, { ttl: 5 }]);
+    expect(out.map((t) => t.assignedTo?.name ?? null)).toEqual(['User 0', 'User 0', 'User 0', 'User 0', 'User 1', 'User 1', null]);
+    expect(mrows.map((m) => (m as unknown as { tasks: unknown[] }).tasks.length)).toEqual([5, 2]);
+  });
+
   it('refuses a bad chunk size and an empty input costs no query', async () => {
     await expect(attachRelated([{ id: 'a', machineId: 'm' }], { machine: relatedOne(machines.machine, { by: 'machineId', chunkSize: 0 }) })).rejects.toThrow(/chunkSize/);
     const calls: unknown[] = [];
