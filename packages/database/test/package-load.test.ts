@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectDistFresh } from './helpers/dist-fresh.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 
 // The package as a service loads it: plain `node`, no tsx, no loader, from a project that has
@@ -11,15 +12,6 @@ import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 // postinstall runs it after generating the clients).
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const REPO_NODE_MODULES = join(PKG, '..', '..', 'node_modules');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 describe('@vendhub/database loaded by plain node', () => {
   let app: string;
@@ -35,7 +27,7 @@ describe('@vendhub/database loaded by plain node', () => {
 
   beforeAll(async () => {
     expect(existsSync(join(PKG, 'dist', 'index.js')), 'dist/ missing: run `npm run build` (npm ci does)').toBe(true);
-    expect(statSync(join(PKG, 'dist', 'index.js')).mtimeMs, 'dist/ older than src/: run `npm run build`').toBeGreaterThanOrEqual(newestMtime(join(PKG, 'src')) - 1);
+    expectDistFresh();
     db = await createTestDatabase('pkgload');
     app = mkdtempSync(join(tmpdir(), 'vh-app-'));
     mkdirSync(join(app, 'node_modules', '@vendhub'), { recursive: true });
