@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSplit } from '../src/split/run-split.ts';
+import { runCli } from './helpers/cli.ts';
 import { expectDistFresh } from './helpers/dist-fresh.ts';
 import { freePort, OwnRedis } from './helpers/own-redis.ts';
 import { buildGolden, sql, withSplitEnv, type Golden, type TopologyKind } from './helpers/split-fixture.ts';
@@ -125,6 +127,30 @@ async function requestList(golden: Golden): Promise<Request[]> {
     await src.drop();
   }
 }
+
+describe('example services: services check on before/ and after/, as the README shows it', () => {
+  /** The fenced block of the README that follows the line starting with `$ npx vendhub-db services check <dir>`. */
+  const readmeBlock = (dir: string): string => {
+    const text = readFileSync(`${EXAMPLES}/README.md`, 'utf8');
+    const m = new RegExp(`\\$ npx vendhub-db services check ${dir} [^\\n]*\\n([\\s\\S]*?)\\n\`\`\``).exec(text);
+    if (!m) throw new Error(`README.md has no \`services check ${dir}\` block`);
+    return m[1]!;
+  };
+
+  it('before/: every cross-service call reported (exit 20), exactly the output the README shows', async () => {
+    const r = await runCli(['services', 'check', `${EXAMPLES}/before`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(20);
+    expect(r.stdout.trimEnd()).toBe(readmeBlock('before'));
+    expect(r.stdout).toMatch(/9 findings \(2 fixable/);
+  });
+
+  it('after/: nothing left (exit 0), as the README shows', async () => {
+    const r = await runCli(['services', 'check', `${EXAMPLES}/after`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd()).toBe(readmeBlock('after'));
+  });
+});
 
 describe('example services: the same HTTP answers before and after the split', () => {
   let golden: Golden;
