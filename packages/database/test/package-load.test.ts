@@ -44,7 +44,7 @@ describe('@vendhub/database loaded by plain node', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const exportsMap = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(exportsMap)).toEqual(['.', './auth', './inventory', './machines', './shared', './tasks', './eslint', './package.json']);
+    expect(Object.keys(exportsMap)).toEqual(['.', './auth', './inventory', './machines', './shared', './tasks', './monolith', './eslint', './package.json']);
   });
 
   it('require() from a CommonJS file: clients query, the subpath exports load, the guard names the owner', () => {
@@ -75,6 +75,25 @@ const { getTasksClient } = require('@vendhub/database/tasks');
     expect(out.guard.message).toContain('User belongs to the auth service');
     expect(out.guard.hint).toContain('getAuthClient().user');
     expect(out.inTransaction).toBe('CROSS_SERVICE_MODEL');
+  });
+
+  it('require(\'@vendhub/database/monolith\'): one client over the whole monolith schema; without MONOLITH_DATABASE_URL a clear error', () => {
+    writeFileSync(
+      join(app, 'monolith.cjs'),
+      `const { createMonolithClient } = require('@vendhub/database/monolith');
+let missing;
+try { createMonolithClient({ env: {} }); } catch (e) { missing = { code: e.code, message: e.message }; }
+const prisma = createMonolithClient({ env: { MONOLITH_DATABASE_URL: process.env.DATABASE_URL } });
+console.log(JSON.stringify({ missing, models: ['user', 'machine', 'task', 'auditLog', 'transaction'].map((m) => typeof prisma[m]?.findMany) }));
+prisma.close().then(() => prisma.close());
+`,
+    );
+    const r = node('monolith.cjs');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.missing).toEqual({ code: 'CONFIG_INVALID', message: 'MONOLITH_DATABASE_URL is not set (the monolith\'s database URL)' });
+    expect(out.models).toEqual(['function', 'function', 'function', 'function', 'function']);
   });
 
   it('import from an ES module file', () => {
