@@ -108,6 +108,22 @@ describe('attachRelated: what was an include across services', () => {
     expect(mrows.map((m) => (m as unknown as { tasks: unknown[] }).tasks.length)).toEqual([5, 2]);
   });
 
+  it('keys come in the order of the specs, as with an include, whichever query returns first', async () => {
+    // Delays every call of a delegate, so the other relations' queries finish before it.
+    const slow = <D extends object>(delegate: D): D => new Proxy(delegate, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r);
+        return typeof v === 'function' ? async (args: unknown) => (await new Promise((res) => setTimeout(res, 200)), v.call(t, args)) : v;
+      },
+    });
+    const rows = await machines.machine.findMany({ orderBy: { code: 'asc' }, select: { id: true, code: true } });
+    await attachRelated(rows, {
+      tasks: relatedMany(slow(tasks.task), { on: 'machineId', select: { title: true }, orderBy: { title: 'asc' } }),
+      _count: { tasks: relatedCount(slow(tasks.task), { on: 'machineId' }), open: relatedCount(tasks.task, { on: 'machineId', where: { status: 'ASSIGNED' } }) },
+    });
+    expect(JSON.stringify(rows[1])).toBe(JSON.stringify({ id: ids.machines[1], code: 'M-1', tasks: [{ title: 'T3' }, { title: 'T5' }], _count: { tasks: 2, open: 1 } }));
+  });
+
   it('refuses a bad chunk size and an empty input costs no query', async () => {
     await expect(attachRelated([{ id: 'a', machineId: 'm' }], { machine: relatedOne(machines.machine, { by: 'machineId', chunkSize: 0 }) })).rejects.toThrow(/chunkSize/);
     const calls: unknown[] = [];

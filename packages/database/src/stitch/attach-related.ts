@@ -199,6 +199,24 @@ async function loadCount(rows: Record<string, unknown>[], key: string, spec: Cou
 }
 
 /**
+ * Gives each row its new keys, in the order of `specs`, before the parallel loads fill them: the
+ * key order (what `JSON.stringify` and an HTTP response show) is then that of the specs, as with an
+ * include, not that of whichever query returned first. Keys a row already has keep their place.
+ */
+function reserveKeys(rows: Record<string, unknown>[], specs: RelatedSpecs): void {
+  for (const row of rows) {
+    for (const [key, spec] of Object.entries(specs)) {
+      if (key !== '_count') {
+        if (!(key in row)) row[key] = (spec as RelatedSpec).kind === 'many' ? [] : null;
+        continue;
+      }
+      const counts = (row._count && typeof row._count === 'object' ? row._count : (row._count = {})) as Record<string, number>;
+      for (const countKey of Object.keys(spec)) if (!(countKey in counts)) counts[countKey] = 0;
+    }
+  }
+}
+
+/**
  * Attaches related rows from other services to `rows`, in place, under the keys of `specs`; one
  * batched query per relation (IDs deduplicated, `chunkSize` per query), relations loaded in
  * parallel. Returns the same array, typed with the new keys.
@@ -213,6 +231,7 @@ async function loadCount(rows: Record<string, unknown>[], key: string, spec: Cou
  */
 export async function attachRelated<R extends object, S extends RelatedSpecs>(rows: R[], specs: S): Promise<Array<R & Attached<S>>> {
   const list = rows as unknown as Record<string, unknown>[];
+  reserveKeys(list, specs);
   const jobs: Promise<void>[] = [];
   for (const [key, spec] of Object.entries(specs)) {
     if (key === '_count') {
