@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The package's `exports` map, derived from the services (every prisma/<service>/ with a
 // schema.prisma, as generate.mjs finds them): "." and one "./<service>" entry per service client,
-// each pointing at the built JavaScript in dist/ with its .d.ts. `--write` updates package.json,
+// each pointing at the built JavaScript in dist/ with its .d.ts, plus "./monolith" (one client over
+// the monolith's whole schema, for services not yet moved) and "./eslint". `--write` updates package.json,
 // `--check` exits 1 when package.json differs (a service was added without regenerating).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ export function packageExports() {
   return {
     '.': entry('index'),
     ...Object.fromEntries(services.map((s) => [`./${s}`, entry(`clients/${s}.client`)])),
+    './monolith': entry('clients/monolith.client'),
     './eslint': entry('eslint/plugin'),
     './package.json': './package.json',
   };

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectDistFresh } from './helpers/dist-fresh.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 
 // The package as a service loads it: plain `node`, no tsx, no loader, from a project that has
@@ -11,15 +12,6 @@ import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 // postinstall runs it after generating the clients).
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const REPO_NODE_MODULES = join(PKG, '..', '..', 'node_modules');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 describe('@vendhub/database loaded by plain node', () => {
   let app: string;
@@ -35,7 +27,7 @@ describe('@vendhub/database loaded by plain node', () => {
 
   beforeAll(async () => {
     expect(existsSync(join(PKG, 'dist', 'index.js')), 'dist/ missing: run `npm run build` (npm ci does)').toBe(true);
-    expect(statSync(join(PKG, 'dist', 'index.js')).mtimeMs, 'dist/ older than src/: run `npm run build`').toBeGreaterThanOrEqual(newestMtime(join(PKG, 'src')) - 1);
+    expectDistFresh();
     db = await createTestDatabase('pkgload');
     app = mkdtempSync(join(tmpdir(), 'vh-app-'));
     mkdirSync(join(app, 'node_modules', '@vendhub'), { recursive: true });
@@ -52,7 +44,7 @@ describe('@vendhub/database loaded by plain node', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const exportsMap = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(exportsMap)).toEqual(['.', './auth', './inventory', './machines', './shared', './tasks', './eslint', './package.json']);
+    expect(Object.keys(exportsMap)).toEqual(['.', './auth', './inventory', './machines', './shared', './tasks', './monolith', './eslint', './package.json']);
   });
 
   it('require() from a CommonJS file: clients query, the subpath exports load, the guard names the owner', () => {
@@ -83,6 +75,25 @@ const { getTasksClient } = require('@vendhub/database/tasks');
     expect(out.guard.message).toContain('User belongs to the auth service');
     expect(out.guard.hint).toContain('getAuthClient().user');
     expect(out.inTransaction).toBe('CROSS_SERVICE_MODEL');
+  });
+
+  it('require(\'@vendhub/database/monolith\'): one client over the whole monolith schema; without MONOLITH_DATABASE_URL a clear error', () => {
+    writeFileSync(
+      join(app, 'monolith.cjs'),
+      `const { createMonolithClient } = require('@vendhub/database/monolith');
+let missing;
+try { createMonolithClient({ env: {} }); } catch (e) { missing = { code: e.code, message: e.message }; }
+const prisma = createMonolithClient({ env: { MONOLITH_DATABASE_URL: process.env.DATABASE_URL } });
+console.log(JSON.stringify({ missing, models: ['user', 'machine', 'task', 'auditLog', 'transaction'].map((m) => typeof prisma[m]?.findMany) }));
+prisma.close().then(() => prisma.close());
+`,
+    );
+    const r = node('monolith.cjs');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.missing).toEqual({ code: 'CONFIG_INVALID', message: 'MONOLITH_DATABASE_URL is not set (the monolith\'s database URL)' });
+    expect(out.models).toEqual(['function', 'function', 'function', 'function', 'function']);
   });
 
   it('import from an ES module file', () => {

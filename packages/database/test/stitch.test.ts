@@ -95,6 +95,35 @@ describe('attachRelated: what was an include across services', () => {
     expect((again[0] as unknown as { assignedTo?: { name: string } }).assignedTo?.name).toBe('User 0');
   });
 
+  it('args reach each findMany (cache: true for the service cache) and cannot replace the spec\'s own where', async () => {
+    const calls: unknown[] = [];
+    const rows = await tasks.task.findMany({ orderBy: { title: 'asc' } });
+    const out = await attachRelated(rows, {
+      assignedTo: relatedOne(counting(auth.user, calls), { by: 'assignedToId', select: { name: true }, args: { cache: true, where: { id: 'none' } } }),
+    });
+    const mrows = await machines.machine.findMany({ orderBy: { code: 'asc' } });
+    await attachRelated(mrows, { tasks: relatedMany(counting(tasks.task, calls), { on: 'machineId', select: { title: true }, args: { cache: { ttl: 5 }, where: { id: 'none' } } }) });
+    expect(calls.map((c) => (c as { cache: unknown }).cache)).toEqual([true, { ttl: 5 }]);
+    expect(out.map((t) => t.assignedTo?.name ?? null)).toEqual(['User 0', 'User 0', 'User 0', 'User 0', 'User 1', 'User 1', null]);
+    expect(mrows.map((m) => (m as unknown as { tasks: unknown[] }).tasks.length)).toEqual([5, 2]);
+  });
+
+  it('keys come in the order of the specs, as with an include, whichever query returns first', async () => {
+    // Delays every call of a delegate, so the other relations' queries finish before it.
+    const slow = <D extends object>(delegate: D): D => new Proxy(delegate, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r);
+        return typeof v === 'function' ? async (args: unknown) => (await new Promise((res) => setTimeout(res, 200)), v.call(t, args)) : v;
+      },
+    });
+    const rows = await machines.machine.findMany({ orderBy: { code: 'asc' }, select: { id: true, code: true } });
+    await attachRelated(rows, {
+      tasks: relatedMany(slow(tasks.task), { on: 'machineId', select: { title: true }, orderBy: { title: 'asc' } }),
+      _count: { tasks: relatedCount(slow(tasks.task), { on: 'machineId' }), open: relatedCount(tasks.task, { on: 'machineId', where: { status: 'ASSIGNED' } }) },
+    });
+    expect(JSON.stringify(rows[1])).toBe(JSON.stringify({ id: ids.machines[1], code: 'M-1', tasks: [{ title: 'T3' }, { title: 'T5' }], _count: { tasks: 2, open: 1 } }));
+  });
+
   it('refuses a bad chunk size and an empty input costs no query', async () => {
     await expect(attachRelated([{ id: 'a', machineId: 'm' }], { machine: relatedOne(machines.machine, { by: 'machineId', chunkSize: 0 }) })).rejects.toThrow(/chunkSize/);
     const calls: unknown[] = [];

@@ -1,4 +1,5 @@
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { ts } from './typescript.ts';
 import { ArgsWalker, type ArgIssue } from './args-walker.ts';
 import { clientOf, declareStatements, declareVariable, Scope, sharedClient, type ClientNaming, type ClientRef, type TransactionScope } from './client-scope.ts';
 import { describeIssue, factoryName } from './describe-finding.ts';
@@ -40,12 +41,12 @@ export interface SourceAnalysis {
   readonly parsed: boolean;
   /** Module system, for the import the codemod adds. */
   readonly module: 'esm' | 'cjs';
-  readonly sourceFile: ts.SourceFile;
+  readonly sourceFile: TS.SourceFile;
 }
 
 export const DEFAULT_CLIENT_NAMES: readonly string[] = Object.freeze(['prisma', 'db', 'tx']);
 
-function scriptKindOf(file: string): ts.ScriptKind {
+function scriptKindOf(file: string): TS.ScriptKind {
   if (/\.tsx$/.test(file)) return ts.ScriptKind.TSX;
   if (/\.[cm]?ts$/.test(file)) return ts.ScriptKind.TS;
   return ts.ScriptKind.JSX; // .js/.cjs/.mjs/.jsx: JavaScript with JSX allowed, as Node code may hold either
@@ -58,11 +59,13 @@ function scriptKindOf(file: string): ts.ScriptKind {
  * @example analyzeSource({ file: 'services/machines/routes.js', text, service: 'machines', ownership: loadOwnership() })
  */
 export function analyzeSource(input: AnalyzeInput): SourceAnalysis {
-  const sf = ts.createSourceFile(input.file, input.text, ts.ScriptTarget.Latest, true, scriptKindOf(input.file));
+  // No setParentNodes: that is one more walk over every node (about a tenth of the parse); `visit`
+  // sets each child's parent as it descends, before anything reads it.
+  const sf = ts.createSourceFile(input.file, input.text, ts.ScriptTarget.Latest, false, scriptKindOf(input.file));
   const module = moduleKindOf(sf, input.file);
   // parseDiagnostics is the parser's own list (typescript-eslint reads it the same way); a file with
   // any of them is reported, not half-analysed.
-  const diags = (sf as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics ?? [];
+  const diags = (sf as unknown as { parseDiagnostics?: readonly TS.Diagnostic[] }).parseDiagnostics ?? [];
   if (diags.length > 0) {
     const d = diags[0]!;
     const pos = sf.getLineAndCharacterOfPosition(d.start ?? 0);
@@ -81,7 +84,7 @@ export function analyzeSource(input: AnalyzeInput): SourceAnalysis {
   return { findings, fixes: run.fixes, parsed: true, module, sourceFile: sf };
 }
 
-function moduleKindOf(sf: ts.SourceFile, file: string): 'esm' | 'cjs' {
+function moduleKindOf(sf: TS.SourceFile, file: string): 'esm' | 'cjs' {
   if (/\.[cm]?[jt]s$/.test(file) && /\.c[jt]s$/.test(file)) return 'cjs';
   if (/\.m[jt]s$/.test(file)) return 'esm';
   const esm = sf.statements.some((s) => ts.isImportDeclaration(s) || ts.isExportDeclaration(s) || ts.isExportAssignment(s) || (ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)));
@@ -92,20 +95,20 @@ class FileRun {
   readonly findings: Finding[] = [];
   readonly fixes: FindingFix[] = [];
   private readonly naming: ClientNaming;
-  private readonly txCallbacks = new Map<ts.Node, ClientRef>();
+  private readonly txCallbacks = new Map<TS.Node, ClientRef>();
 
   constructor(
-    private readonly sf: ts.SourceFile,
+    private readonly sf: TS.SourceFile,
     private readonly input: AnalyzeInput,
   ) {
     this.naming = { names: new Set(input.clientNames ?? DEFAULT_CLIENT_NAMES), services: input.ownership.services };
   }
 
-  visit(node: ts.Node, scope: Scope): void {
+  visit(node: TS.Node, scope: Scope): void {
     let inner = scope;
     if (ts.isSourceFile(node) || ts.isBlock(node) || ts.isModuleBlock(node) || ts.isCaseClause(node) || ts.isDefaultClause(node)) {
       inner = new Scope(scope);
-      declareStatements(ts.isCaseClause(node) || ts.isDefaultClause(node) ? node.statements : (node as ts.Block).statements, inner, this.naming);
+      declareStatements(ts.isCaseClause(node) || ts.isDefaultClause(node) ? node.statements : (node as TS.Block).statements, inner, this.naming);
     } else if (ts.isFunctionLike(node)) {
       inner = new Scope(scope);
       this.declareParameters(node, inner);
@@ -115,11 +118,14 @@ class FileRun {
     let after: (() => void) | undefined;
     if (ts.isCallExpression(node)) after = this.onCall(node, inner);
     else if (ts.isTaggedTemplateExpression(node)) this.onTaggedTemplate(node, inner);
-    ts.forEachChild(node, (child) => this.visit(child, inner));
+    ts.forEachChild(node, (child) => {
+      (child as { parent: TS.Node }).parent = node;
+      this.visit(child, inner);
+    });
     after?.();
   }
 
-  private declareParameters(fn: ts.SignatureDeclaration, scope: Scope): void {
+  private declareParameters(fn: TS.SignatureDeclaration, scope: Scope): void {
     const tx = this.txCallbacks.get(fn);
     fn.parameters.forEach((p, i) => {
       if (!ts.isIdentifier(p.name)) return;
@@ -129,7 +135,7 @@ class FileRun {
     });
   }
 
-  private onCall(call: ts.CallExpression, scope: Scope): (() => void) | undefined {
+  private onCall(call: TS.CallExpression, scope: Scope): (() => void) | undefined {
     const callee = call.expression;
     if (!ts.isPropertyAccessExpression(callee)) return undefined;
     const method = callee.name.text;
@@ -146,7 +152,7 @@ class FileRun {
   }
 
   /** `<client>.<accessor>` or an identifier bound to such a delegate. */
-  private delegateOf(recv: ts.Expression, scope: Scope): { client: ClientRef; accessor: string; accessorNode: ts.Node; clientExpr?: ts.Expression; strong: boolean } | undefined {
+  private delegateOf(recv: TS.Expression, scope: Scope): { client: ClientRef; accessor: string; accessorNode: TS.Node; clientExpr?: TS.Expression; strong: boolean } | undefined {
     if (ts.isPropertyAccessExpression(recv) && !recv.name.text.startsWith('$')) {
       const strong = clientOf(recv.expression, scope, this.naming);
       if (strong) return { client: strong, accessor: recv.name.text, accessorNode: recv.name, clientExpr: recv.expression, strong: true };
@@ -161,14 +167,14 @@ class FileRun {
     return undefined;
   }
 
-  private clientOrNamed(e: ts.Expression, scope: Scope): ClientRef | undefined {
+  private clientOrNamed(e: TS.Expression, scope: Scope): ClientRef | undefined {
     const c = clientOf(e, scope, this.naming);
     if (c) return c;
     const name = ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.name.text : undefined;
     return name && CLIENT_LIKE.test(name) ? { service: undefined, replaceable: false } : undefined;
   }
 
-  private onModelCall(call: ts.CallExpression, method: string, t: NonNullable<ReturnType<FileRun['delegateOf']>>, scope: Scope): void {
+  private onModelCall(call: TS.CallExpression, method: string, t: NonNullable<ReturnType<FileRun['delegateOf']>>, scope: Scope): void {
     const own = this.input.ownership;
     const model = own.modelByAccessor.get(t.accessor);
     const service = t.client.service ?? this.input.service;
@@ -191,7 +197,7 @@ class FileRun {
     walker.walkArgs(model, method, call.arguments[0]);
   }
 
-  private onTransaction(call: ts.CallExpression, recv: ts.Expression, scope: Scope): (() => void) | undefined {
+  private onTransaction(call: TS.CallExpression, recv: TS.Expression, scope: Scope): (() => void) | undefined {
     const client = this.clientOrNamed(recv, scope);
     const arg = call.arguments[0];
     if (!client || !arg) return undefined;
@@ -208,18 +214,18 @@ class FileRun {
     }
     return () => {
       const owners = new Set([...tx.models].map((m) => this.input.ownership.ownerOf.get(m)).filter(Boolean));
-      if (owners.size > 1) this.add((call.expression as ts.PropertyAccessExpression).name, 'cross-service-transaction', [...tx.models].sort(), client.service ?? this.input.service, { owners: [...owners] as string[] });
+      if (owners.size > 1) this.add((call.expression as TS.PropertyAccessExpression).name, 'cross-service-transaction', [...tx.models].sort(), client.service ?? this.input.service, { owners: [...owners] as string[] });
     };
   }
 
-  private onTaggedTemplate(node: ts.TaggedTemplateExpression, scope: Scope): void {
+  private onTaggedTemplate(node: TS.TaggedTemplateExpression, scope: Scope): void {
     const tag = node.tag;
     if (!ts.isPropertyAccessExpression(tag) || !isRawMethod(tag.name.text)) return;
     const client = this.clientOrNamed(tag.expression, scope);
     if (client) this.onRawSql(node, client, rawSqlText(node.template));
   }
 
-  private onRawSql(node: ts.Node, client: ClientRef, sql: string | undefined): void {
+  private onRawSql(node: TS.Node, client: ClientRef, sql: string | undefined): void {
     if (sql === undefined) return;
     const own = this.input.ownership;
     const service = client.service ?? this.input.service;
@@ -234,7 +240,7 @@ class FileRun {
     this.add(issue.node, issue.kind, issue.models, service, { relation: issue.relation, field: issue.field, op: issue.op });
   }
 
-  private add(node: ts.Node, kind: FindingKind, models: readonly string[], service: string | undefined, facts: Record<string, unknown>, autofix = false): Finding {
+  private add(node: TS.Node, kind: FindingKind, models: readonly string[], service: string | undefined, facts: Record<string, unknown>, autofix = false): Finding {
     const start = this.sf.getLineAndCharacterOfPosition(node.getStart(this.sf));
     const end = this.sf.getLineAndCharacterOfPosition(node.getEnd());
     const { message, fix } = describeIssue(kind, models, service, facts, this.input.ownership);

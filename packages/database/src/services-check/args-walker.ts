@@ -1,11 +1,12 @@
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { ts } from './typescript.ts';
 import type { FindingKind } from './finding.ts';
 import type { Ownership, RelationInfo } from './ownership.ts';
 import type { Scope } from './client-scope.ts';
 
 /** What the walker reports back for one key of a Prisma arguments object. */
 export interface ArgIssue {
-  readonly node: ts.Node;
+  readonly node: TS.Node;
   readonly kind: FindingKind;
   readonly models: readonly string[];
   readonly relation?: RelationInfo;
@@ -23,7 +24,7 @@ const WRITE_OPS = new Set(['create', 'createMany', 'update', 'updateMany', 'upse
 const AGGREGATES = new Set(['_count', '_sum', '_avg', '_min', '_max', '_relevance']);
 
 /** Resolves an arguments value to an object literal: inline, or a `const` in scope holding one. */
-export function objectOf(e: ts.Expression | undefined, scope: Scope): ts.ObjectLiteralExpression | undefined {
+export function objectOf(e: TS.Expression | undefined, scope: Scope): TS.ObjectLiteralExpression | undefined {
   if (!e) return undefined;
   let x = e;
   while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
@@ -36,10 +37,10 @@ export function objectOf(e: ts.Expression | undefined, scope: Scope): ts.ObjectL
 }
 
 /** `{ a: 1, b }` and spreads of resolvable objects → [name, name node, value] in source order. */
-export function propertiesOf(obj: ts.ObjectLiteralExpression, scope: Scope, seen = new Set<ts.Node>()): [string, ts.Node, ts.Expression | undefined][] {
+export function propertiesOf(obj: TS.ObjectLiteralExpression, scope: Scope, seen = new Set<TS.Node>()): [string, TS.Node, TS.Expression | undefined][] {
   if (seen.has(obj)) return [];
   seen.add(obj);
-  const out: [string, ts.Node, ts.Expression | undefined][] = [];
+  const out: [string, TS.Node, TS.Expression | undefined][] = [];
   for (const p of obj.properties) {
     if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) out.push([p.name.text, p.name, p.initializer]);
     else if (ts.isShorthandPropertyAssignment(p)) out.push([p.name.text, p.name, p.name]);
@@ -60,7 +61,7 @@ export class ArgsWalker {
   ) {}
 
   /** The top-level arguments object of `<model>.<method>(args)`. */
-  walkArgs(model: string, method: string, args: ts.Expression | undefined): void {
+  walkArgs(model: string, method: string, args: TS.Expression | undefined): void {
     const obj = objectOf(args, this.scope);
     if (!obj) return;
     for (const [key, node, value] of propertiesOf(obj, this.scope)) {
@@ -78,14 +79,14 @@ export class ArgsWalker {
     return this.own.fieldsOf(model);
   }
 
-  private unknown(model: string, key: string, node: ts.Node): void {
+  private unknown(model: string, key: string, node: TS.Node): void {
     this.report({ node, kind: 'unknown-field', models: [model], field: key });
   }
 
-  walkWhere(model: string, value: ts.Expression | undefined): void {
+  walkWhere(model: string, value: TS.Expression | undefined): void {
     const items = value && ts.isArrayLiteralExpression(value) ? value.elements : [value];
     for (const item of items) {
-      const obj = objectOf(item as ts.Expression | undefined, this.scope);
+      const obj = objectOf(item as TS.Expression | undefined, this.scope);
       if (!obj) continue;
       const f = this.fields(model);
       for (const [key, node, v] of propertiesOf(obj, this.scope)) {
@@ -104,7 +105,7 @@ export class ArgsWalker {
     }
   }
 
-  private walkRelationFilter(rel: RelationInfo, value: ts.Expression | undefined): void {
+  private walkRelationFilter(rel: RelationInfo, value: TS.Expression | undefined): void {
     const obj = objectOf(value, this.scope);
     if (!obj) return;
     const props = propertiesOf(obj, this.scope);
@@ -113,7 +114,7 @@ export class ArgsWalker {
     for (const [k, , v] of props) if (TO_MANY_FILTERS.has(k) || TO_ONE_FILTERS.has(k)) this.walkWhere(rel.target, v);
   }
 
-  walkSelection(model: string, value: ts.Expression | undefined, _isSelect: boolean): void {
+  walkSelection(model: string, value: TS.Expression | undefined, _isSelect: boolean): void {
     const obj = objectOf(value, this.scope);
     if (!obj) return;
     const f = this.fields(model);
@@ -133,7 +134,7 @@ export class ArgsWalker {
   }
 
   /** `{ select: …, include: …, where: …, orderBy: … }` under a relation key. */
-  private walkNested(model: string, value: ts.Expression | undefined): void {
+  private walkNested(model: string, value: TS.Expression | undefined): void {
     const obj = objectOf(value, this.scope);
     if (!obj) return;
     for (const [key, , v] of propertiesOf(obj, this.scope)) {
@@ -143,7 +144,7 @@ export class ArgsWalker {
     }
   }
 
-  private walkCount(model: string, value: ts.Expression | undefined): void {
+  private walkCount(model: string, value: TS.Expression | undefined): void {
     const obj = objectOf(value, this.scope);
     if (!obj) return;
     const select = propertiesOf(obj, this.scope).find(([k]) => k === 'select');
@@ -162,10 +163,10 @@ export class ArgsWalker {
     }
   }
 
-  walkOrderBy(model: string, value: ts.Expression | undefined): void {
+  walkOrderBy(model: string, value: TS.Expression | undefined): void {
     const items = value && ts.isArrayLiteralExpression(value) ? value.elements : [value];
     for (const item of items) {
-      const obj = objectOf(item as ts.Expression | undefined, this.scope);
+      const obj = objectOf(item as TS.Expression | undefined, this.scope);
       if (!obj) continue;
       const f = this.fields(model);
       for (const [key, node, v] of propertiesOf(obj, this.scope)) {
@@ -181,7 +182,7 @@ export class ArgsWalker {
     }
   }
 
-  private walkScalarKeys(model: string, value: ts.Expression | undefined): void {
+  private walkScalarKeys(model: string, value: TS.Expression | undefined): void {
     const obj = objectOf(value, this.scope);
     const f = this.fields(model);
     if (!obj || !f) return;
@@ -191,10 +192,10 @@ export class ArgsWalker {
   }
 
   /** `data` of create/update (an object, or an array for createMany). */
-  walkData(model: string, value: ts.Expression | undefined, method: string): void {
+  walkData(model: string, value: TS.Expression | undefined, method: string): void {
     const items = value && ts.isArrayLiteralExpression(value) ? value.elements : [value];
     for (const item of items) {
-      const obj = objectOf(item as ts.Expression | undefined, this.scope);
+      const obj = objectOf(item as TS.Expression | undefined, this.scope);
       if (!obj) continue;
       const f = this.fields(model);
       for (const [key, node, v] of propertiesOf(obj, this.scope)) {
@@ -215,7 +216,7 @@ export class ArgsWalker {
     }
   }
 
-  private walkRelationWrite(rel: RelationInfo, node: ts.Node, value: ts.Expression | undefined, method: string): void {
+  private walkRelationWrite(rel: RelationInfo, node: TS.Node, value: TS.Expression | undefined, method: string): void {
     const obj = objectOf(value, this.scope);
     if (!obj) return;
     for (const [op, opNode, v] of propertiesOf(obj, this.scope)) {

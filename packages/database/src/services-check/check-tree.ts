@@ -85,12 +85,14 @@ export function checkTree(opts: CheckOptions): CheckReport {
   for (const abs of listSources(root)) {
     const rel = relative(root, abs).split(sep).join('/');
     const service = serviceOfPath(abs, setup.rules, setup.ownership.services, rel);
-    const reason = skipReason(abs, rel, setup, Boolean(opts.includeGenerated));
+    // Read once: the generated-code banner check and the analysis share the text.
+    let text: string | undefined;
+    const reason = skipReason(abs, rel, setup, Boolean(opts.includeGenerated), () => (text ??= readFileSync(abs, 'utf8')));
     if (reason) {
       files.push({ file: rel, service, state: 'skipped', reason });
       continue;
     }
-    const result = analyzeSource({ file: rel, text: readFileSync(abs, 'utf8'), service, ownership: setup.ownership, clientNames: setup.clientNames });
+    const result = analyzeSource({ file: rel, text: text ?? readFileSync(abs, 'utf8'), service, ownership: setup.ownership, clientNames: setup.clientNames });
     findings.push(...result.findings);
     files.push({ file: rel, service, state: result.parsed ? 'analysed' : 'unparsable' });
     if (result.fixes.length > 0) fixes.set(rel, { fixes: result.fixes, module: result.module });
@@ -115,14 +117,18 @@ function listSources(root: string): string[] {
   return out;
 }
 
-/** Why a file is left out, or undefined to analyse it. `text`: the file's text when already read. */
-export function skipReason(abs: string, rel: string, setup: CheckSetup, includeGenerated: boolean, text?: string): string | undefined {
+/**
+ * Why a file is left out, or undefined to analyse it. `text`: the file's text, or a function reading
+ * it (called only when the name alone does not decide); without it, the first 600 bytes are read.
+ */
+export function skipReason(abs: string, rel: string, setup: CheckSetup, includeGenerated: boolean, text?: string | (() => string)): string | undefined {
   if (setup.exclude.some((re) => re.test(rel))) return 'excluded';
   if (DECLARATION.test(rel)) return 'declaration';
   if (includeGenerated) return undefined;
   if (BACKUP.test(rel) || !SOURCE_EXTENSIONS.test(rel)) return 'backup';
   if (GENERATED_NAME.test(rel) || rel.split('/').slice(0, -1).some((d) => GENERATED_DIR.has(d))) return 'generated';
-  if (GENERATED_HEADER.test(text === undefined ? head(abs) : text.slice(0, 600))) return 'generated';
+  const banner = text === undefined ? head(abs) : (typeof text === 'function' ? text() : text).slice(0, 600);
+  if (GENERATED_HEADER.test(banner)) return 'generated';
   return undefined;
 }
 

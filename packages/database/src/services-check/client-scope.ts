@@ -1,4 +1,5 @@
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { ts } from './typescript.ts';
 
 /**
  * A Prisma client as the analyzer sees it. `service` is set for a per-service client
@@ -24,14 +25,14 @@ export const sharedClient = (name: string): ClientRef => ({ service: undefined, 
 
 /** Collects the owners of every model a transaction touches. */
 export interface TransactionScope {
-  readonly node: ts.Node;
+  readonly node: TS.Node;
   readonly models: Set<string>;
 }
 
 export type Binding =
   | { readonly kind: 'client'; readonly client: ClientRef }
   | { readonly kind: 'delegate'; readonly client: ClientRef; readonly accessor: string }
-  | { readonly kind: 'object'; readonly node: ts.ObjectLiteralExpression }
+  | { readonly kind: 'object'; readonly node: TS.ObjectLiteralExpression }
   | { readonly kind: 'other' };
 
 /** Lexical scopes, innermost last; a name declared in a scope shadows outer ones. */
@@ -60,14 +61,14 @@ const FACTORY = /^(?:get|create)([A-Z]\w*?)Client$/;
 const SHARED_GETTER = /^(?:get|use)?(?:prisma|db)(?:client)?$/i;
 const CLIENT_MODULE = /prisma|(?:^|[/.])db(?:[/.]|$)|database/i;
 
-function unwrap(e: ts.Expression): ts.Expression {
+function unwrap(e: TS.Expression): TS.Expression {
   let x = e;
   while (ts.isParenthesizedExpression(x) || ts.isAwaitExpression(x) || ts.isNonNullExpression(x) || ts.isAsExpression(x) || ts.isSatisfiesExpression(x) || ts.isTypeAssertionExpression(x)) x = x.expression;
   return x;
 }
 
 /** The name a call is made through: `getTasksClient` for `getTasksClient()` and `db.getTasksClient()`. */
-function calleeName(call: ts.CallExpression | ts.NewExpression): string | undefined {
+function calleeName(call: TS.CallExpression | TS.NewExpression): string | undefined {
   const c = unwrap(call.expression);
   if (ts.isIdentifier(c)) return c.text;
   if (ts.isPropertyAccessExpression(c)) return c.name.text;
@@ -79,7 +80,7 @@ function calleeName(call: ts.CallExpression | ts.NewExpression): string | undefi
  *
  * @example clientOf(`getAuthClient()`) // { service: 'auth', replaceable: true }
  */
-export function clientOf(expr: ts.Expression, scope: Scope, naming: ClientNaming): ClientRef | undefined {
+export function clientOf(expr: TS.Expression, scope: Scope, naming: ClientNaming): ClientRef | undefined {
   const e = unwrap(expr);
   if (ts.isCallExpression(e)) {
     const name = calleeName(e);
@@ -100,7 +101,7 @@ export function clientOf(expr: ts.Expression, scope: Scope, naming: ClientNaming
   return undefined;
 }
 
-function serviceOfFactory(name: string, call: ts.CallExpression, naming: ClientNaming): string | undefined {
+function serviceOfFactory(name: string, call: TS.CallExpression, naming: ClientNaming): string | undefined {
   if (name === 'createClient' || name === 'getClient') {
     const a = call.arguments[0];
     return a && ts.isStringLiteralLike(a) && naming.services.includes(a.text) ? a.text : undefined;
@@ -115,7 +116,7 @@ function serviceOfFactory(name: string, call: ts.CallExpression, naming: ClientN
  * Declares the bindings of a block's own statements before its code is visited, so a function
  * declared above `const prisma = …` still sees the client.
  */
-export function declareStatements(statements: readonly ts.Statement[], scope: Scope, naming: ClientNaming): void {
+export function declareStatements(statements: readonly TS.Statement[], scope: Scope, naming: ClientNaming): void {
   for (const st of statements) {
     if (ts.isVariableStatement(st)) {
       for (const d of st.declarationList.declarations) declareVariable(d, scope, naming);
@@ -128,7 +129,7 @@ export function declareStatements(statements: readonly ts.Statement[], scope: Sc
 }
 
 /** Binds one `const x = …` (or destructuring) to what its initializer is. */
-export function declareVariable(d: ts.VariableDeclaration, scope: Scope, naming: ClientNaming): void {
+export function declareVariable(d: TS.VariableDeclaration, scope: Scope, naming: ClientNaming): void {
   const init = d.initializer ? unwrap(d.initializer) : undefined;
   if (ts.isIdentifier(d.name)) {
     scope.declare(d.name.text, bindingOf(d.name.text, init, scope, naming));
@@ -147,7 +148,7 @@ export function declareVariable(d: ts.VariableDeclaration, scope: Scope, naming:
   }
 }
 
-function bindingOf(name: string, init: ts.Expression | undefined, scope: Scope, naming: ClientNaming): Binding {
+function bindingOf(name: string, init: TS.Expression | undefined, scope: Scope, naming: ClientNaming): Binding {
   if (!init) return naming.names.has(name) ? { kind: 'client', client: sharedClient(name) } : { kind: 'other' };
   if (ts.isObjectLiteralExpression(init)) return { kind: 'object', node: init };
   const client = clientOf(init, scope, naming);
@@ -165,7 +166,7 @@ function bindingOf(name: string, init: ts.Expression | undefined, scope: Scope, 
 }
 
 /** `require('x')` or `require('x').prisma` → 'x'. */
-function isRequireOf(e: ts.Expression): string | undefined {
+function isRequireOf(e: TS.Expression): string | undefined {
   let x = unwrap(e);
   if (ts.isPropertyAccessExpression(x)) x = unwrap(x.expression);
   if (ts.isCallExpression(x) && ts.isIdentifier(x.expression) && x.expression.text === 'require') {
@@ -175,7 +176,7 @@ function isRequireOf(e: ts.Expression): string | undefined {
   return undefined;
 }
 
-function declareImport(st: ts.ImportDeclaration, scope: Scope): void {
+function declareImport(st: TS.ImportDeclaration, scope: Scope): void {
   const clause = st.importClause;
   if (!clause || !ts.isStringLiteral(st.moduleSpecifier)) return;
   const spec = st.moduleSpecifier.text;

@@ -1,4 +1,5 @@
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { ts } from './typescript.ts';
 import type { FindingFix } from './analyze-source.ts';
 import type { TextEdit } from './finding.ts';
 
@@ -35,7 +36,7 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   return out;
 }
 
-function declaredTopLevelNames(sf: ts.SourceFile): Set<string> {
+function declaredTopLevelNames(sf: TS.SourceFile): Set<string> {
   const names = new Set<string>();
   for (const st of sf.statements) {
     if (ts.isImportDeclaration(st) && st.importClause) {
@@ -52,17 +53,17 @@ function declaredTopLevelNames(sf: ts.SourceFile): Set<string> {
   return names;
 }
 
-const isRequireOfPackage = (e: ts.Expression | undefined): boolean =>
-  e !== undefined && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'require' && e.arguments[0] !== undefined && ts.isStringLiteralLike(e.arguments[0]!) && (e.arguments[0] as ts.StringLiteral).text === PACKAGE_NAME;
+const isRequireOfPackage = (e: TS.Expression | undefined): boolean =>
+  e !== undefined && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'require' && e.arguments[0] !== undefined && ts.isStringLiteralLike(e.arguments[0]!) && (e.arguments[0] as TS.StringLiteral).text === PACKAGE_NAME;
 
-const isRequireStatement = (st: ts.Statement): boolean =>
+const isRequireStatement = (st: TS.Statement): boolean =>
   ts.isVariableStatement(st) && st.declarationList.declarations.some((d) => {
     let init = d.initializer;
     while (init && ts.isPropertyAccessExpression(init)) init = init.expression;
     return init !== undefined && ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'require';
   });
 
-function importEdit(sf: ts.SourceFile, text: string, names: readonly string[], module: 'esm' | 'cjs'): TextEdit {
+function importEdit(sf: TS.SourceFile, text: string, names: readonly string[], module: 'esm' | 'cjs'): TextEdit {
   for (const st of sf.statements) {
     if (module === 'esm' && ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === PACKAGE_NAME) {
       const nb = st.importClause?.namedBindings;
@@ -92,7 +93,7 @@ function importEdit(sf: ts.SourceFile, text: string, names: readonly string[], m
 }
 
 /** After a shebang, leading comments and a 'use strict' directive. */
-function topInsertionPoint(sf: ts.SourceFile, text: string): number {
+function topInsertionPoint(sf: TS.SourceFile, text: string): number {
   const first = sf.statements[0];
   if (first && ts.isExpressionStatement(first) && ts.isStringLiteral(first.expression) && first.expression.text === 'use strict') {
     const nl = text.indexOf('\n', first.getEnd());
@@ -101,7 +102,7 @@ function topInsertionPoint(sf: ts.SourceFile, text: string): number {
   return first ? first.getStart(sf) : text.length;
 }
 
-function styleOf(sf: ts.SourceFile, text: string, sample: ts.Statement | undefined): { quote: string; semi: string } {
+function styleOf(sf: TS.SourceFile, text: string, sample: TS.Statement | undefined): { quote: string; semi: string } {
   const st = sample ?? sf.statements[0];
   const src = st ? text.slice(st.getStart(sf), st.getEnd()) : '';
   const quote = /"/.test(src) && !/'/.test(src) ? '"' : "'";

@@ -1,4 +1,5 @@
-import ts from 'typescript';
+import type * as TS from 'typescript';
+import { ts } from './typescript.ts';
 import type { Ownership } from './ownership.ts';
 
 const RAW_METHODS = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe']);
@@ -7,7 +8,7 @@ const RAW_METHODS = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$ex
 export const isRawMethod = (name: string): boolean => RAW_METHODS.has(name);
 
 /** The literal text of a raw query: a template's fixed parts, or a string argument. */
-export function rawSqlText(node: ts.Expression | undefined): string | undefined {
+export function rawSqlText(node: TS.Expression | undefined): string | undefined {
   if (!node) return undefined;
   if (ts.isNoSubstitutionTemplateLiteral(node) || ts.isStringLiteral(node)) return node.text;
   if (ts.isTemplateExpression(node)) return [node.head.text, ...node.templateSpans.map((s) => ` ? ${s.literal.text}`)].join('');

@@ -27,6 +27,9 @@ interface Common {
   chunkSize?: number;
 }
 
+/** More arguments for each `findMany` (e.g. `{ cache: true }`: the service clients' Redis cache). */
+type ExtraArgs = Record<string, unknown>;
+
 export interface OneSpec<T> extends Common {
   readonly kind: 'one';
   readonly delegate: FindManyDelegate<T>;
@@ -39,6 +42,8 @@ export interface OneSpec<T> extends Common {
   readonly cache?: RelatedCache;
   /** Cache key prefix, to keep models apart in one cache. Default: the `by` field. */
   readonly cacheKey?: string;
+  /** More `findMany` arguments (`{ cache: true }`); the spec's own where/select/include win. */
+  readonly args?: ExtraArgs;
   /** Phantom: the attached type. */
   readonly __result?: T | null;
 }
@@ -54,6 +59,8 @@ export interface ManySpec<T> extends Common {
   readonly orderBy?: unknown;
   readonly select?: Record<string, unknown>;
   readonly include?: Record<string, unknown>;
+  /** More `findMany` arguments (`{ cache: true }`); the spec's own where/orderBy/select/include win. */
+  readonly args?: ExtraArgs;
   readonly __result?: T[];
 }
 
@@ -79,16 +86,16 @@ type RowOf<D, A> = Types.Public.Result<D, Pick<A, Extract<keyof A, 'select' | 'i
  *
  * @example relatedOne(getAuthClient().user, { by: 'assignedToId', select: { id: true, name: true } })
  */
-export function relatedOne<D extends FindManyDelegate<any>, A extends { by: string; references?: string; select?: Record<string, unknown>; include?: Record<string, unknown>; cache?: RelatedCache; cacheKey?: string; chunkSize?: number }>(delegate: D, opts: A): OneSpec<RowOf<D, A>> {
+export function relatedOne<D extends FindManyDelegate<any>, A extends { by: string; references?: string; select?: Record<string, unknown>; include?: Record<string, unknown>; cache?: RelatedCache; cacheKey?: string; chunkSize?: number; args?: ExtraArgs }>(delegate: D, opts: A): OneSpec<RowOf<D, A>> {
   return { kind: 'one', delegate, references: 'id', ...opts };
 }
 
 /**
  * A to-many relation: the related rows hold the key (`Task.machineId` → `machine.id`).
  *
- * @example relatedMany(getTasksClient().task, { on: 'machineId', where: { status: { not: 'COMPLETED' } } })
+ * @example relatedMany(getTasksClient().task, { on: 'machineId', where: { status: { not: 'COMPLETED' } }, args: { cache: true } })
  */
-export function relatedMany<D extends FindManyDelegate<any>, A extends { on: string; from?: string; where?: Record<string, unknown>; orderBy?: unknown; select?: Record<string, unknown>; include?: Record<string, unknown>; chunkSize?: number }>(delegate: D, opts: A): ManySpec<RowOf<D, A>> {
+export function relatedMany<D extends FindManyDelegate<any>, A extends { on: string; from?: string; where?: Record<string, unknown>; orderBy?: unknown; select?: Record<string, unknown>; include?: Record<string, unknown>; chunkSize?: number; args?: ExtraArgs }>(delegate: D, opts: A): ManySpec<RowOf<D, A>> {
   return { kind: 'many', delegate, from: 'id', ...opts };
 }
 
@@ -139,7 +146,7 @@ async function loadOne(rows: Record<string, unknown>[], key: string, spec: OneSp
   }) : ids;
   const { select, added } = withField(spec.select, spec.references);
   for (const chunk of chunks(missing, spec.chunkSize ?? DEFAULT_CHUNK)) {
-    const related = await spec.delegate.findMany({ where: { [spec.references]: { in: chunk } }, ...(select ? { select } : {}), ...(spec.include ? { include: spec.include } : {}) });
+    const related = await spec.delegate.findMany({ ...spec.args, where: { [spec.references]: { in: chunk } }, ...(select ? { select } : {}), ...(spec.include ? { include: spec.include } : {}) });
     for (const r of related as Record<string, unknown>[]) {
       const id = r[spec.references];
       if (added) delete r[spec.references];
@@ -160,6 +167,7 @@ async function loadMany(rows: Record<string, unknown>[], key: string, spec: Many
   for (const chunk of chunks(ids, spec.chunkSize ?? DEFAULT_CHUNK)) {
     const filter = { [spec.on]: { in: chunk } };
     const related = await spec.delegate.findMany({
+      ...spec.args,
       where: spec.where ? { AND: [spec.where, filter] } : filter,
       ...(spec.orderBy !== undefined ? { orderBy: spec.orderBy } : {}),
       ...(select ? { select } : {}),
@@ -191,6 +199,24 @@ async function loadCount(rows: Record<string, unknown>[], key: string, spec: Cou
 }
 
 /**
+ * Gives each row its new keys, in the order of `specs`, before the parallel loads fill them: the
+ * key order (what `JSON.stringify` and an HTTP response show) is then that of the specs, as with an
+ * include, not that of whichever query returned first. Keys a row already has keep their place.
+ */
+function reserveKeys(rows: Record<string, unknown>[], specs: RelatedSpecs): void {
+  for (const row of rows) {
+    for (const [key, spec] of Object.entries(specs)) {
+      if (key !== '_count') {
+        if (!(key in row)) row[key] = (spec as RelatedSpec).kind === 'many' ? [] : null;
+        continue;
+      }
+      const counts = (row._count && typeof row._count === 'object' ? row._count : (row._count = {})) as Record<string, number>;
+      for (const countKey of Object.keys(spec)) if (!(countKey in counts)) counts[countKey] = 0;
+    }
+  }
+}
+
+/**
  * Attaches related rows from other services to `rows`, in place, under the keys of `specs`; one
  * batched query per relation (IDs deduplicated, `chunkSize` per query), relations loaded in
  * parallel. Returns the same array, typed with the new keys.
@@ -205,6 +231,7 @@ async function loadCount(rows: Record<string, unknown>[], key: string, spec: Cou
  */
 export async function attachRelated<R extends object, S extends RelatedSpecs>(rows: R[], specs: S): Promise<Array<R & Attached<S>>> {
   const list = rows as unknown as Record<string, unknown>[];
+  reserveKeys(list, specs);
   const jobs: Promise<void>[] = [];
   for (const [key, spec] of Object.entries(specs)) {
     if (key === '_count') {
