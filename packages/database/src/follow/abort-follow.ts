@@ -4,6 +4,7 @@ import { VendhubError } from '../errors/vendhub-error.ts';
 import { connectTo, openSplitContext, withDatabase } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { dropFollowState, readFollowState } from './follow-state.ts';
+import { dropVerifyState } from './verify-state.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { recordHandover } from './slot-handover.ts';
 import { closeWindow, reverseSlots, windowStates } from './rollback-window.ts';
@@ -84,6 +85,7 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
       try {
         await clearFence(c, names.slot);
         await dropFollowState(c, names.slot);
+        await dropVerifyState(c, names.slot);
       } catch (e) {
         throw wrapPgError(e, t.label, [...ctx.secrets]);
       } finally {

@@ -4,6 +4,7 @@ import { applyError, holdConnection } from './apply-error.ts';
 import { readFollowState, writeFollowState, type FollowState } from './follow-state.ts';
 import { lsnAtLeast, lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
+import { TouchedKeys } from './verify-state.ts';
 
 /** One streamed change, already resolved to the table it feeds. */
 export type Change =
@@ -63,6 +64,11 @@ export interface ApplyDatabase {
 export interface ApplySide {
   readonly targets: readonly ApplyDatabase[];
   readonly secrets: readonly string[];
+  /**
+   * Record the keys each change touches in `_vendhub_split.follow_touched`, in the transaction
+   * that applies it (the forward follower into the targets; see verify-state.ts).
+   */
+  readonly recordTouched?: boolean;
 }
 
 export interface BatchResult {
@@ -129,6 +135,7 @@ export class StreamedTransaction {
   readonly #ctx: ApplySide;
   readonly #slot: string;
   readonly #commitLsn: bigint;
+  readonly #commitLsnText: string;
   readonly #targetOf: (t: TableApplier) => ApplyDatabase;
   readonly #open = new Map<ApplyDatabase, { readonly c: pg.PoolClient; readonly appliedLsn: string; readonly skip: boolean }>();
 
@@ -136,6 +143,7 @@ export class StreamedTransaction {
     this.#ctx = ctx;
     this.#slot = slot;
     this.#commitLsn = lsnToBigInt(commitLsn);
+    this.#commitLsnText = commitLsn;
     this.#targetOf = targetOf;
   }
 
@@ -150,6 +158,12 @@ export class StreamedTransaction {
         continue;
       }
       await applyChanges(t.c, target, chs, this.#ctx.secrets);
+      if (this.#ctx.recordTouched) {
+        // The commit record's start: at or past a verify base exactly when the transaction is after it.
+        const touched = new TouchedKeys();
+        touched.add(chs, this.#commitLsnText);
+        await touched.record(t.c, this.#slot).catch((e: unknown) => { throw applyError(e, target.label, undefined, this.#ctx.secrets, t.c); });
+      }
       applied += chs.length;
     }
     return { changes: applied, skipped };
@@ -229,14 +243,17 @@ async function applyToTarget(
     const state = await beginApply(c, target, slot);
     let changes = 0;
     let skipped = 0;
+    const touched = ctx.recordTouched ? new TouchedKeys() : undefined;
     for (const { tx, changes: chs } of list) {
       if (lsnAtLeast(state.appliedLsn, tx.commitEndLsn)) {
         skipped += chs.length;
         continue;
       }
       await applyChanges(c, target, chs, ctx.secrets);
+      touched?.add(chs, tx.commitEndLsn);
       changes += chs.length;
     }
+    await touched?.record(c, slot);
     if (!lsnAtLeast(state.appliedLsn, last.commitEndLsn)) await writeFollowState(c, slot, last.commitEndLsn, last.commitTime);
     await c.query('COMMIT');
     return { changes, skipped };
