@@ -159,9 +159,17 @@ describe('background verify pass while following', () => {
 
   it('clean: cutover re-verifies only the keys changed since the pass, inside the freeze, and nothing is lost', async () => {
     const s = await setup('clean');
+    // A role that may write to a target table (as a service would once switched).
+    const role = `cv_guard_${Math.random().toString(36).slice(2, 8)}`;
+    const asRole = (text: string) => s.machines(`SET ROLE ${role}; ${text}`);
+    await s.machines(`CREATE ROLE ${role}; GRANT USAGE ON SCHEMA machines_service TO ${role}; GRANT SELECT, UPDATE ON machines_service.machine_telemetry TO ${role}`);
     try {
       const f = follower(s);
       expect(await until('a clean pass', () => f.passes[0])).toMatchObject({ status: 'clean' });
+      // While following, only the follower writes to the targets.
+      const id = await quietTelemetryRow(s);
+      const touch = `UPDATE machines_service.machine_telemetry SET temperature = temperature WHERE id = '${id}'`;
+      await expect(asRole(touch)).rejects.toMatchObject({ code: '42501' });
       await until('changes after the pass', async () => (await s.machines(`SELECT count(*)::int AS n FROM _vendhub_split.follow_touched WHERE slot = $1`, [s.slot]))[0]?.n as number > 20);
       const r = await cutover(s.env, { slot: s.slot });
       expect(r.verified).toBe('inside');
@@ -175,7 +183,10 @@ describe('background verify pass while following', () => {
       // Nothing lost: every row of every table, compared in full after the switch.
       const full = await verifySplit(s.env, {});
       expect(full.tables.filter((t) => !t.ok)).toEqual([]);
+      // The cutover gave the targets' write grants back.
+      await asRole(touch);
     } finally {
+      await s.machines(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => {});
       await s.done();
     }
   });

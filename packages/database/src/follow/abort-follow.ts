@@ -5,6 +5,7 @@ import { connectTo, openSplitContext, withDatabase } from '../split/split-contex
 import { followNames } from './follow-names.ts';
 import { dropFollowState, readFollowState } from './follow-state.ts';
 import { dropVerifyState } from './verify-state.ts';
+import { releaseTargets } from './target-write-guard.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { recordHandover } from './slot-handover.ts';
 import { closeWindow, reverseSlots, windowStates } from './rollback-window.ts';
@@ -80,6 +81,7 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
     } finally {
       restoreOn.release();
     }
+    await releaseTargets(ctx, names.slot);
     for (const t of ctx.targets) {
       const c = await connectTo(t.pool, t.label, ctx.secrets);
       try {

@@ -17,6 +17,8 @@ import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './
 import { restoreWrites, type RevokedGrant } from './write-fence.ts';
 import { phaseTimer } from './phase-timer.ts';
 import { switchover } from './switchover.ts';
+import { releaseTargets } from './target-write-guard.ts';
+import { ensureVerifyState } from './verify-state.ts';
 import { assertSlotIntact, type RecordedPosition } from './slot-health.ts';
 
 export interface CutoverOptions {
@@ -89,6 +91,8 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
     // A background pass that found differences refuses before anything is fenced.
     if (opts.verify !== false) refuseOnDifferences(await readPasses(ctx, names.slot), 'nothing was fenced');
+    // The catch-up records touched keys too (a follower from before this existed may not have made the tables).
+    for (const t of ctx.targets) await withDatabase(ctx, t, (c) => ensureVerifyState(c));
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const { phases, phase } = phaseTimer(opts.onPhase);
@@ -135,6 +139,8 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const snapshots = opts.verify === 'after-switch' ? await holdFenceSnapshots(ctx) : undefined;
       try {
         if (snapshots) phase('snapshots');
+        // The targets become the system of record: their write grants come back (see target-write-guard.ts).
+        await releaseTargets(ctx, names.slot);
         for (const t of ctx.targets) await withDatabase(ctx, t, (c) => markCutOver(c, names.slot));
         await dropSlotAndPublicationWith(src, names);
         phase('drop-slot');

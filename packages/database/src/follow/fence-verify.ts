@@ -74,21 +74,27 @@ export async function verifyAtFence(ctx: SplitContext, loaded: LoadedPlan, slot:
     const verify = await verifyWithContext(ctx, { parallel }, loaded);
     return { verify, report: { mode: 'full', passes: [], keysVerified: 0, wholeTables: [], reason: `no clean background pass in ${missing.join(', ')}` } };
   }
-  const tables: TableVerifyResult[] = [];
+  const jobs: { m: TableMapping; t: TargetDatabase; keys: string[] }[] = [];
   const whole: TableMapping[] = [];
-  let keysVerified = 0;
   for (const [t, r] of reads) {
     for (const m of loaded.plan.tables.filter((x) => t.services.includes(x.service))) {
       const touched = r.touched.get(m.model);
       if (!touched) continue;
-      if (touched.whole || !m.sourceKey || !m.targetKey) {
-        whole.push(m);
-        continue;
-      }
-      tables.push(await verifyKeys(ctx, loaded, m, t, touched.keys));
-      keysVerified += touched.keys.length;
+      if (touched.whole || !m.sourceKey || !m.targetKey) whole.push(m);
+      else jobs.push({ m, t, keys: touched.keys });
     }
   }
+  const keysVerified = jobs.reduce((n, j) => n + j.keys.length, 0);
+  // Largest first, `parallel` tables at a time (each holds a source and a target connection).
+  jobs.sort((a, b) => b.keys.length - a.keys.length);
+  const tables: TableVerifyResult[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, async () => {
+    while (next < jobs.length) {
+      const j = jobs[next++] as (typeof jobs)[number];
+      tables.push(await verifyKeys(ctx, loaded, j.m, j.t, j.keys));
+    }
+  }));
   let softReferences: VerifyResult['softReferences'] = [];
   if (whole.length > 0) {
     const v = await verifyWithContext(ctx, { parallel, setSequences: false }, { ...loaded, plan: { ...loaded.plan, tables: whole } });

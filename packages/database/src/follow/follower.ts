@@ -21,6 +21,7 @@ import { readHandover } from './slot-handover.ts';
 import { TableApplier } from './table-applier.ts';
 import { SOURCE_FIX, TransactionAssembler } from './transaction-assembler.ts';
 import { ensureVerifyState } from './verify-state.ts';
+import { guardTargets } from './target-write-guard.ts';
 import { withDatabase } from '../db/with-database.ts';
 
 export type { StreamSource } from './change-receiver.ts';
@@ -85,7 +86,8 @@ export interface FollowResult {
  * `abort`. Restart-safe: it resumes from the slot and each target skips what it already applied.
  */
 export async function followSource(env: Env, opts: FollowOptions = {}): Promise<FollowResult> {
-  const ctx = openSplitContext(env, { parallel: 2 });
+  // A background verify pass holds a snapshot per database and its own workers besides the applier.
+  const ctx = openSplitContext(env, { parallel: 2 + (opts.backgroundVerify ? (opts.backgroundVerify.parallel ?? 1) + 1 : 0) });
   try {
     return await followWithContext(ctx, opts);
   } finally {
@@ -123,7 +125,11 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
     appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
     targetOf.set(a, ctx.targetFor(m.service));
   }
-  for (const t of ctx.targets) await withDatabase(ctx, t, (c) => ensureVerifyState(c));
+  if (!preloaded) {
+    // The long-running follower (not the catch-up inside cutover's freeze, which prepared this before the fence).
+    for (const t of ctx.targets) await withDatabase(ctx, t, (c) => ensureVerifyState(c));
+    await guardTargets(ctx, loaded, names.slot);
+  }
   const from: StreamSource = { connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names };
   const background = opts.backgroundVerify ? new BackgroundVerify(ctx, loaded, names.slot, opts.backgroundVerify) : undefined;
   try {
