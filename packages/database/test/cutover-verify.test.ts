@@ -97,7 +97,7 @@ async function touchedSincePass(s: Setup, id: string): Promise<boolean> {
   return r.length > 0;
 }
 
-describe('background verify pass while following', () => {
+describe.concurrent('background verify pass while following', () => {
   it('reports a target row corrupted before it (in a range no change touches later), and cutover refuses before fencing', async () => {
     const s = await setup('early');
     try {
