@@ -6,6 +6,7 @@ import { connectTo, openSplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
 import { initFollowState } from './follow-state.ts';
+import { ensureVerifyState } from './verify-state.ts';
 import { createSlotAndPublication, dropSlotAndPublicationWith, type CreatedSlot } from './replication-slot.ts';
 
 export interface StartFollowResult {
@@ -71,6 +72,8 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
         const c = await connectTo(t.pool, t.label, ctx.secrets);
         try {
           await initFollowState(c, names.slot, created.consistentPoint);
+          // Touched keys and verify passes (cutover-verify): made with the copy, not by a starting follower.
+          await ensureVerifyState(c);
         } finally {
           c.release();
         }
