@@ -120,7 +120,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         phase('verify');
         if (!verify.ok) {
           const bad = verify.tables.filter((x) => !x.ok).map((x) => `${x.model} (${x.target})${[...x.missing.map((k) => ` missing ${k}`), ...x.extra.map((k) => ` extra ${k}`), ...x.changed.map((k) => ` changed ${k}`)].slice(0, 10).join(',')}`);
-          throw new VendhubError('VERIFY_MISMATCH', `after catching up to the fence, verify (${fenceVerify.mode === 'full' ? 'full' : `${fenceVerify.keysVerified} keys changed since the background pass`}) found differences between the source and the targets; the fence and the slot stay: ${bad.join('; ')}`, {
+          throw new VendhubError('VERIFY_MISMATCH', `after catching up to the fence, verify found differences between the source and the targets (${fenceVerify.mode === 'full' ? 'full verify' : `${fenceVerify.keysVerified} keys changed since the background pass`}); the fence and the slot stay: ${bad.join('; ')}`, {
             details: { verify, fenceVerify }, hint: 'Inspect with `split verify`; `split abort` reopens the source unchanged.',
           });
         }
