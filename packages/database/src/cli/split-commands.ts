@@ -112,6 +112,8 @@ function registerFollowCommands(split: Command, r: Registrar): void {
   slotOpt(split.command('follow'))
     .description('apply the source\'s changes to the targets from the slot of `split run --follow`; restart-safe; exit 0 when cutover/abort takes the slot, 130 on Ctrl-C')
     .option('--max-retained-wal <mb>', 'warn when the slot keeps more WAL than this on the source', '1024')
+    .option('--background-verify', 'verify source and targets in the background while following (a pass on consistent snapshots, again every --verify-every minutes or after 50,000 changed keys): `cutover` then re-verifies only the keys changed since, inside a short freeze')
+    .option('--verify-every <min>', 'with --background-verify: minutes between passes', '10')
     .option('--no-progress', 'no lag/throughput lines')
     .addOption(r.jsonOpt())
     .action((o: O) => untilSignal((signal) => r.run(async () => (await import('./commands/follow.ts')).splitFollowCommand(o, r.ctx(), signal))()));
@@ -120,7 +122,7 @@ function registerFollowCommands(split: Command, r: Registrar): void {
     .option('--wait-for-writers-stopped', 'do not revoke write grants: the operator has stopped every writer (wait until no write transaction is open)')
     .option('--writers-timeout <s>', 'wait this long for open write transactions to end', '15')
     .option('--catch-up-timeout <s>', 'wait this long for the targets to reach the fence', '300')
-    .option('--verify <when>', 'inside: verify within the write freeze, before the switch; after-switch: hold snapshots of source and targets at the fence, end the freeze, then verify them while the services already write (a short freeze on large data)', 'inside')
+    .option('--verify <when>', 'inside: verify within the write freeze, before the switch (only the keys changed since the last clean pass of `split follow --background-verify`; every row when there is none); after-switch: hold snapshots of source and targets at the fence, end the freeze, then verify them while the services already write (a short freeze on large data)', 'inside')
     .option('--no-verify', 'skip verify (sequences are still set)')
     .option('--parallel <n>', 'connections per side for verify', '2')
     .option('--rollback-window', 'afterwards keep the monolith in sync from the targets (a slot on each target database; needs wal_level=logical and REPLICATION there): run `split follow-back`, then `split rollback` or `split end-rollback-window`')

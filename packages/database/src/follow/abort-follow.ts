@@ -4,6 +4,8 @@ import { withDatabase, withTransaction } from '../db/with-database.ts';
 import { openSplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { dropFollowState, readFollowState } from './follow-state.ts';
+import { dropVerifyState } from './verify-state.ts';
+import { releaseTargets } from './target-write-guard.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { recordHandover } from './slot-handover.ts';
 import { closeWindow, reverseSlots, windowStates } from './rollback-window.ts';
@@ -61,10 +63,12 @@ export async function abortFollow(env: Env, opts: { readonly slot?: string } = {
       await restoreWrites(c, [...grants.values()]);
       await clearFence(c, names.slot);
     });
+    await releaseTargets(ctx, names.slot);
     for (const t of ctx.targets) {
       await withDatabase(ctx, t, async (c) => {
         await clearFence(c, names.slot);
         await dropFollowState(c, names.slot);
+        await dropVerifyState(c, names.slot);
       });
     }
     return { slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: [...grants.values()], wasCutOver };

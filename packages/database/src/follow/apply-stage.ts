@@ -30,6 +30,22 @@ export interface ApplyStageEvents {
   done(reason: 'fence' | Error): void;
 }
 
+/** A pause of the apply stage at one position of the stream (see `ApplyStage.holdAt`). */
+interface Hold {
+  /** Unknown while the position is being found: nothing is applied meanwhile. */
+  limit?: bigint;
+  readonly atLimit: () => Promise<void>;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** True when `item` committed after `limit` (a snapshot taken at `limit` does not hold it). */
+function beyond(item: StreamItem, limit: bigint): boolean {
+  if (isPartial(item)) return lsnToBigInt(item.commitLsn) >= limit;
+  if (item.streamedFrom) return lsnToBigInt(item.streamedFrom) >= limit;
+  return lsnToBigInt(item.commitEndLsn) > limit;
+}
+
 /** A transaction received in one piece (not the end of one applied while it arrived). */
 const isWhole = (i: StreamItem): i is SourceTransaction => !isPartial(i) && !i.streamedFrom;
 
@@ -52,6 +68,7 @@ export class ApplyStage {
   #stopped = false;
   #recordedLsn: string;
   #advancing = false;
+  #hold: Hold | undefined;
   peakQueued = 0;
   ackLsn: string;
   appliedLsn: string;
@@ -107,8 +124,41 @@ export class ApplyStage {
     }
   }
 
+  /**
+   * Pauses applying at one position of the stream, for a snapshot of the targets that matches a
+   * snapshot of the source (the background verify). Applying stops after the batch in flight;
+   * `findLimit` then returns the position (a source snapshot's consistent point, with a change
+   * committed after it already on its way, so the stream reaches past it); every transaction that
+   * committed before it is applied, none after; `atLimit` runs (exports the targets' snapshots);
+   * applying resumes. Rejects when `findLimit` or `atLimit` fails or the stage stops first.
+   */
+  async holdAt(findLimit: () => Promise<string>, atLimit: () => Promise<void>): Promise<void> {
+    if (this.#stopped) throw new Error('the follower stopped');
+    if (this.#hold) throw new Error('a hold is already in progress');
+    let hold!: Hold;
+    const done = new Promise<void>((resolve, reject) => { hold = { atLimit, resolve, reject }; });
+    this.#hold = hold;
+    try {
+      await this.#flushing?.catch(() => {});
+      hold.limit = lsnToBigInt(await findLimit());
+    } catch (e) {
+      this.#release(hold, e as Error);
+    }
+    this.#kick();
+    return done;
+  }
+
+  #release(hold: Hold, error?: Error): void {
+    if (this.#hold !== hold) return;
+    this.#hold = undefined;
+    if (error) hold.reject(error);
+    else hold.resolve();
+    this.#kick();
+  }
+
   /** Stops applying: waits for a batch being applied (unless it failed), rolls back a large transaction cut off before its commit. */
   async stop(waitForBatch: boolean): Promise<void> {
+    if (this.#hold) this.#release(this.#hold, new Error('the follower stopped'));
     this.#stopped = true;
     if (waitForBatch && this.#flushing) await this.#flushing.catch(() => {});
     await this.#open?.rollback();
@@ -116,7 +166,7 @@ export class ApplyStage {
   }
 
   #kick(): void {
-    if (this.#flushing || this.#stopped) return;
+    if (this.#flushing || this.#stopped || (this.#hold && this.#hold.limit === undefined)) return;
     this.#flushing = this.#flush()
       .then((fence) => {
         if (fence) this.#finish('fence');
@@ -142,6 +192,15 @@ export class ApplyStage {
   async #flush(): Promise<boolean> {
     while (this.#queue.length && !this.#stopped) {
       const head = this.#queue[0] as StreamItem;
+      const hold = this.#hold;
+      if (hold) {
+        if (hold.limit === undefined) return false;
+        if (beyond(head, hold.limit)) {
+          // Every target committed exactly the transactions before the limit: the pause.
+          await hold.atLimit().then(() => this.#release(hold), (e: Error) => this.#release(hold, e));
+          continue;
+        }
+      }
       if (head.shapeError && !(await this.#appliedEverywhere(head))) throw head.shapeError;
       if (!isWhole(head)) {
         if (await this.#applyPiece(head)) return true;
@@ -152,6 +211,7 @@ export class ApplyStage {
       while (take < this.#queue.length) {
         const next = this.#queue[take] as StreamItem;
         if (!isWhole(next) || (take > 0 && (next.shapeError || n + next.changes.length > this.#spec.batchChanges))) break;
+        if (hold?.limit !== undefined && beyond(next, hold.limit)) break;
         n += next.changes.length;
         take++;
       }

@@ -5,6 +5,7 @@ import { applyError } from './apply-error.ts';
 import { readFollowState, writeFollowState, type FollowState } from './follow-state.ts';
 import { lsnAtLeast, lsnToBigInt } from './lsn.ts';
 import type { SourceRow, TableApplier } from './table-applier.ts';
+import { TouchedKeys } from './verify-state.ts';
 
 /** One streamed change, already resolved to the table it feeds. */
 export type Change =
@@ -64,6 +65,11 @@ export interface ApplyDatabase {
 export interface ApplySide {
   readonly targets: readonly ApplyDatabase[];
   readonly secrets: readonly string[];
+  /**
+   * Record the keys each change touches in `_vendhub_split.follow_touched`, in the transaction
+   * that applies it (the forward follower into the targets; see verify-state.ts).
+   */
+  readonly recordTouched?: boolean;
 }
 
 export interface BatchResult {
@@ -130,6 +136,7 @@ export class StreamedTransaction {
   readonly #ctx: ApplySide;
   readonly #slot: string;
   readonly #commitLsn: bigint;
+  readonly #commitLsnText: string;
   readonly #targetOf: (t: TableApplier) => ApplyDatabase;
   readonly #open = new Map<ApplyDatabase, { readonly tx: OpenTransaction; readonly appliedLsn: string; readonly skip: boolean }>();
 
@@ -137,6 +144,7 @@ export class StreamedTransaction {
     this.#ctx = ctx;
     this.#slot = slot;
     this.#commitLsn = lsnToBigInt(commitLsn);
+    this.#commitLsnText = commitLsn;
     this.#targetOf = targetOf;
   }
 
@@ -151,6 +159,12 @@ export class StreamedTransaction {
         continue;
       }
       await applyChanges(t.tx.client, target, chs, this.#ctx.secrets);
+      if (this.#ctx.recordTouched) {
+        // The commit record's start: at or past a verify base exactly when the transaction is after it.
+        const touched = new TouchedKeys();
+        touched.add(chs, this.#commitLsnText);
+        await touched.record(t.tx.client, this.#slot).catch((e: unknown) => { throw applyError(e, target.label, undefined, this.#ctx.secrets, t.tx.client); });
+      }
       applied += chs.length;
     }
     return { changes: applied, skipped };
@@ -215,14 +229,17 @@ async function applyToTarget(
   try {
     let changes = 0;
     let skipped = 0;
+    const touched = ctx.recordTouched ? new TouchedKeys() : undefined;
     for (const { tx: source, changes: chs } of list) {
       if (lsnAtLeast(state.appliedLsn, source.commitEndLsn)) {
         skipped += chs.length;
         continue;
       }
       await applyChanges(c, target, chs, ctx.secrets);
+      touched?.add(chs, source.commitEndLsn);
       changes += chs.length;
     }
+    await touched?.record(c, slot);
     if (!lsnAtLeast(state.appliedLsn, last.commitEndLsn)) await writeFollowState(c, slot, last.commitEndLsn, last.commitTime);
     await tx.commit();
     return { changes, skipped };

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES } from '../services.ts';
-import { loadPlan } from '../split/load-plan.ts';
+import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
@@ -10,12 +10,15 @@ import { keyOrderings, verifyWithContext, type VerifyResult } from '../split/ver
 import { followNames } from './follow-names.ts';
 import { markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
+import { readPasses, refuseOnDifferences, verifyAtFence, type FenceVerifyReport } from './fence-verify.ts';
 import { currentLsn, followWithContext } from './follower.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
 import { restoreWrites, type RevokedGrant } from './write-fence.ts';
 import { phaseTimer } from './phase-timer.ts';
 import { switchover } from './switchover.ts';
+import { releaseTargets } from './target-write-guard.ts';
+import { ensureVerifyState } from './verify-state.ts';
 import { assertSlotIntact, type RecordedPosition } from './slot-health.ts';
 
 export interface CutoverOptions {
@@ -55,6 +58,8 @@ export interface CutoverResult {
   readonly phases: Readonly<Record<string, number>>;
   readonly appliedAfterFence: number;
   readonly verify: VerifyResult | undefined;
+  /** With verify inside: re-verified keys since a clean background pass, or the full verify (see fence-verify.ts). */
+  readonly fenceVerify?: FenceVerifyReport;
   /** When verify ran: inside the freeze, after the switch (on snapshots taken at the fence), or not at all. */
   readonly verified: 'inside' | 'after-switch' | 'no';
   /** With verify 'after-switch': how long it took (not part of the freeze). */
@@ -86,6 +91,10 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
     const loaded = await loadPlan(ctx, opts.planFile ?? {});
     // Everything verify needs from the catalogs, read now: nothing is re-read inside the freeze.
     const orderings = await keyOrderings(ctx, loaded);
+    // A background pass that found differences refuses before anything is fenced.
+    if (opts.verify !== false) refuseOnDifferences(await readPasses(ctx, names.slot), 'nothing was fenced');
+    // The catch-up records touched keys too (a follower from before this existed may not have made the tables).
+    for (const t of ctx.targets) await withDatabase(ctx, t, (c) => ensureVerifyState(c));
     return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
       if (opts.rollbackWindow) await rollbackWindowPreflight(ctx, src, loaded, names.slot, fence);
       const { phases, phase } = phaseTimer(opts.onPhase);
@@ -105,19 +114,22 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const fenceLsn = sw.markers[0]?.lsn as string;
       const followed = { changes: sw.caughtUp.changes };
       let verify: VerifyResult | undefined;
+      let fenceVerify: FenceVerifyReport | undefined;
       const sequencesSet: string[] = [];
       const verifyInside = opts.verify === undefined || opts.verify === true;
       if (verifyInside) {
-        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, keyOrderings: orderings }, loaded);
+        ({ verify, report: fenceVerify } = await verifyAtFence(ctx, loaded, names.slot, opts.parallel ?? 2, orderings));
         phase('verify');
         if (!verify.ok) {
-          throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the source and the targets; the fence and the slot stay', {
-            details: { verify }, hint: 'Inspect with `split verify`; `split abort` reopens the source unchanged.',
+          const bad = verify.tables.filter((x) => !x.ok).map((x) => `${x.model} (${x.target})${[...x.missing.map((k) => ` missing ${k}`), ...x.extra.map((k) => ` extra ${k}`), ...x.changed.map((k) => ` changed ${k}`)].slice(0, 10).join(',')}`);
+          throw new VendhubError('VERIFY_MISMATCH', `after catching up to the fence, verify found differences between the source and the targets (${fenceVerify.mode === 'full' ? 'full verify' : `${fenceVerify.keysVerified} keys changed since the background pass`}); the fence and the slot stay: ${bad.join('; ')}`, {
+            details: { verify, fenceVerify }, hint: 'Inspect with `split verify`; `split abort` reopens the source unchanged.',
           });
         }
         sequencesSet.push(...verify.sequencesSet);
+        if (fenceVerify.mode === 'touched-keys') await setSequences(ctx, loaded, sequencesSet);
       } else {
-        for (const t of ctx.targets) await withDatabase(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void sequencesSet.push(...s)));
+        await setSequences(ctx, loaded, sequencesSet);
         phase('sequences');
       }
       let rollbackWindow: WindowSlot[] | undefined;
@@ -129,13 +141,15 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
       const snapshots = opts.verify === 'after-switch' ? await holdFenceSnapshots(ctx) : undefined;
       try {
         if (snapshots) phase('snapshots');
+        // The targets become the system of record: their write grants come back (see target-write-guard.ts).
+        await releaseTargets(ctx, names.slot);
         for (const t of ctx.targets) await withDatabase(ctx, t, (c) => markCutOver(c, names.slot));
         await dropSlotAndPublicationWith(src, names);
         phase('drop-slot');
         const writeFreezeMs = Math.round(performance.now() - frozeAt);
         const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.serviceConfigs[s].connection.redacted}`);
         const result: CutoverResult = {
-          fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, verified: verifyInside ? 'inside' : 'no',
+          fence, revoked, fenceLsn, lagAtFenceBytes, writeFreezeMs, phases, appliedAfterFence: followed.changes, verify, ...(fenceVerify ? { fenceVerify } : {}), verified: verifyInside ? 'inside' : 'no',
           sequencesSet, environment, ...(rollbackWindow ? { rollbackWindow } : {}),
         };
         if (!snapshots) return result;
@@ -161,6 +175,11 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
   } finally {
     await ctx.close();
   }
+}
+
+/** Sets every target's sequences past the copied maximum (what the full verify does as its last step). */
+async function setSequences(ctx: SplitContext, loaded: LoadedPlan, out: string[]): Promise<void> {
+  for (const t of ctx.targets) await withDatabase(ctx, t, (c) => syncSequences(c, loaded.plan.tables.filter((m) => t.services.includes(m.service))).then((s) => void out.push(...s)));
 }
 
 /** Every target follows the slot, and the slot is intact (not lost, not recreated): checked before anything is fenced. */

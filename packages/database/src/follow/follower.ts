@@ -8,6 +8,7 @@ import { replicationConfig } from '../db/database-handle.ts';
 import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
 import { withDatabase } from '../db/with-database.ts';
 import { ApplyStage } from './apply-stage.ts';
+import { BackgroundVerify, type BackgroundVerifyOptions } from './background-verify.ts';
 import type { ApplyDatabase, ApplySide } from './change-applier.ts';
 import { ChangeReceiver, type StreamSource } from './change-receiver.ts';
 import { followNames } from './follow-names.ts';
@@ -19,6 +20,8 @@ import { assertSlotIntact, type RecordedPosition } from './slot-health.ts';
 import { readHandover } from './slot-handover.ts';
 import { applyKey, TableApplier } from './table-applier.ts';
 import { SOURCE_FIX, TransactionAssembler } from './transaction-assembler.ts';
+import { ensureVerifyState } from './verify-state.ts';
+import { guardTargets } from './target-write-guard.ts';
 
 export type { StreamSource } from './change-receiver.ts';
 
@@ -52,6 +55,12 @@ export interface FollowOptions {
   readonly maxRetainedWalBytes?: number;
   /** With a preloaded plan: the source's WAL position before that plan read the catalog (see TransactionAssembler). */
   readonly planLsn?: string;
+  /**
+   * Verify in the background while following (`split follow --background-verify`): passes on a
+   * consistent pair of snapshots whose results `cutover` uses, so that at the fence it re-verifies
+   * only the keys changed since (see background-verify.ts).
+   */
+  readonly backgroundVerify?: BackgroundVerifyOptions;
 }
 
 export interface FollowResult {
@@ -76,7 +85,8 @@ export interface FollowResult {
  * `abort`. Restart-safe: it resumes from the slot and each target skips what it already applied.
  */
 export async function followSource(env: Env, opts: FollowOptions = {}): Promise<FollowResult> {
-  const ctx = openSplitContext(env, { parallel: 2 });
+  // A background verify pass holds a snapshot per database and its own workers besides the applier.
+  const ctx = openSplitContext(env, { parallel: 2 + (opts.backgroundVerify ? (opts.backgroundVerify.parallel ?? 1) + 1 : 0) });
   try {
     return await followWithContext(ctx, opts);
   } finally {
@@ -90,7 +100,8 @@ export async function followSource(env: Env, opts: FollowOptions = {}): Promise<
  */
 export async function followWithContext(ctx: SplitContext, opts: FollowOptions, preloaded?: LoadedPlan): Promise<FollowResult> {
   const names = followNames(opts.slot);
-  const to: ApplySide = ctx;
+  // Into the targets, every applied change also records its key (the fence re-verifies those).
+  const to: ApplySide = { targets: ctx.targets, secrets: ctx.secrets, recordTouched: true };
   await streamStart({ connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names }, to, FORWARD_WORDING);
   const planLsn = preloaded ? opts.planLsn : await currentLsn(ctx);
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));
@@ -106,8 +117,19 @@ export async function followWithContext(ctx: SplitContext, opts: FollowOptions, 
     appliers.set(`${m.sourceSchema}.${m.sourceTable}`, a);
     targetOf.set(a, ctx.targetFor(m.service));
   }
+  if (!preloaded) {
+    // The long-running follower (not the catch-up inside cutover's freeze, which prepared this before the fence).
+    for (const t of ctx.targets) await withDatabase(ctx, t, (c) => ensureVerifyState(c));
+    await guardTargets(ctx, loaded, names.slot);
+  }
   const from: StreamSource = { connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names };
-  return stream({ from, to, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, wording: FORWARD_WORDING, ...(planLsn ? { planLsn } : {}) }, opts);
+  const background = opts.backgroundVerify ? new BackgroundVerify(ctx, loaded, names.slot, opts.backgroundVerify) : undefined;
+  try {
+    return await stream({ from, to, appliers, targetOf: (a) => targetOf.get(a) as TargetDatabase, wording: FORWARD_WORDING, ...(planLsn ? { planLsn } : {}) }, opts,
+      background ? (stage) => background.start(stage) : undefined);
+  } finally {
+    await background?.stop();
+  }
 }
 
 /** The source's WAL position now: taken before a plan reads the catalog. */
@@ -148,7 +170,7 @@ export interface StreamSpec {
   readonly planLsn?: string;
 }
 
-export type StreamOptions = Omit<FollowOptions, 'planFile' | 'slot'>;
+export type StreamOptions = Omit<FollowOptions, 'planFile' | 'slot' | 'backgroundVerify'>;
 
 /** Where a stream starts: the slot checked against the databases' positions, and their handover records. */
 interface StreamStart {
@@ -196,7 +218,7 @@ async function streamStart(from: StreamSource, to: ApplySide, wording: StreamWor
  * taking it: "slot-released"), or with an error: a dropped connection (CONNECTION_FAILED, exit 4),
  * a lost slot, a changed table shape, an apply conflict.
  */
-export async function stream(spec: StreamSpec, opts: StreamOptions): Promise<FollowResult> {
+export async function stream(spec: StreamSpec, opts: StreamOptions, onStreaming?: (stage: ApplyStage) => void): Promise<FollowResult> {
   const { from, to, appliers, targetOf, wording } = spec;
   const started = performance.now();
   const start = await streamStart(from, to, wording);
@@ -249,6 +271,7 @@ export async function stream(spec: StreamSpec, opts: StreamOptions): Promise<Fol
       if (opts.onProgress) void reportProgress(spec, stage, opts).catch(() => {});
     }, opts.progressIntervalMs ?? 2_000));
     receiver.start();
+    onStreaming?.(stage);
   });
 }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { replicationClient as openReplicationClient } from '../db/database-handle.ts';
+import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
 import { withDatabase } from '../db/with-database.ts';
@@ -134,4 +135,40 @@ export async function changesAfter(c: pg.ClientBase, names: FollowNames, applied
     `SELECT count(*)::int AS n FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)
       WHERE get_byte(data, 0) IN (73, 85, 68, 84)`, [names.slot, names.publication]);
   return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * A temporary logical slot with an exported snapshot, for one background verify pass: the snapshot
+ * holds exactly the transactions committed before its consistent point. Nothing is ever streamed
+ * from it; PostgreSQL drops it when `close()` ends the replication connection (or the process dies).
+ * Gives up after `timeoutMs` (creating a slot waits for the write transactions running on the source).
+ */
+export async function createSnapshotSlot(ctx: SplitContext, name: string, timeoutMs = 30_000): Promise<CreatedSlot> {
+  const repl = replicationClient(ctx);
+  const end = () => repl.end().catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await repl.connect();
+    const created = repl.query(`CREATE_REPLICATION_SLOT ${quoteIdent(name)} TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')`);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new VendhubError('TIMEOUT', `creating the verify slot on ${ctx.source.label} took longer than ${timeoutMs} ms (a long write transaction is open there)`)), timeoutMs);
+    });
+    const r = await Promise.race([created, timeout]);
+    const row = r.rows[0] as { consistent_point: string; snapshot_name: string };
+    let closed = false;
+    return {
+      snapshotId: row.snapshot_name,
+      consistentPoint: row.consistent_point,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await end();
+      },
+    };
+  } catch (e) {
+    await end();
+    throw wrapPgError(e, ctx.source.label, [...ctx.secrets]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

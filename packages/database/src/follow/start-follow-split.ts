@@ -7,6 +7,7 @@ import { openSplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
 import { initFollowState } from './follow-state.ts';
+import { ensureVerifyState } from './verify-state.ts';
 import { createSlotAndPublication, dropSlotAndPublicationWith, type CreatedSlot } from './replication-slot.ts';
 
 export interface StartFollowResult {
@@ -59,7 +60,11 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
     await created?.close();
     if (created) {
       for (const t of ctx.targets) {
-        await withDatabase(ctx, t, (c) => initFollowState(c, names.slot, created.consistentPoint));
+        await withDatabase(ctx, t, async (c) => {
+          await initFollowState(c, names.slot, created.consistentPoint);
+          // Touched keys and verify passes (cutover-verify): made with the copy, not by a starting follower.
+          await ensureVerifyState(c);
+        });
       }
     }
     return { run, slot: names.slot, publication: names.publication, consistentPoint: created?.consistentPoint };

@@ -127,6 +127,17 @@ export class TableApplier {
     return Object.fromEntries(this.key.map(([s, t]) => [t, row[s] ?? null]));
   }
 
+  /**
+   * The row's verify key (the mapping's source key, as `split verify` compares it) as text, for the
+   * touched-keys record; null when the table has no such key or the row does not carry it (the
+   * whole table is then re-verified at the fence).
+   */
+  verifyKeyOf(row: SourceRow): string | null {
+    const k = this.mapping.sourceKey;
+    const v = k === undefined ? undefined : row[k];
+    return typeof v === 'string' ? v : null;
+  }
+
   async delete(c: pg.ClientBase, keyRow: SourceRow): Promise<void> {
     await c.query(`DELETE FROM ${this.table} WHERE ${this.key.map(([, t], i) => `${quoteIdent(t)} = $${i + 1}`).join(' AND ')}`,
       this.key.map(([s]) => keyRow[s] ?? null));

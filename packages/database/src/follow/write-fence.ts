@@ -19,7 +19,22 @@ const WRITE_PRIVILEGES = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'];
  * transaction and returns what it revoked, so the same transaction can record it.
  */
 export async function revokeWrites(c: pg.ClientBase, tables: readonly TableMapping[]): Promise<RevokedGrant[]> {
-  const names = [...new Set(tables.map((t) => qualified(t.sourceSchema, t.sourceTable)))];
+  return revokeFrom(c, tables.map((t) => qualified(t.sourceSchema, t.sourceTable)), false);
+}
+
+/**
+ * The targets' side while following: makes the mapped target tables read-only for every role but
+ * superusers and the role applying the changes (and the roles it is directly a member of; not
+ * pg_has_role, which is true for every role when the applier is a superuser), so that between
+ * a background verify pass and the fence nothing but the follower writes there. Given back by
+ * `cutover` at the end of the freeze, or by `abort`. Runs in the caller's transaction.
+ */
+export async function revokeTargetWrites(c: pg.ClientBase, tables: readonly TableMapping[]): Promise<RevokedGrant[]> {
+  return revokeFrom(c, tables.map((t) => qualified(t.targetSchema, t.targetTable)), true);
+}
+
+async function revokeFrom(c: pg.ClientBase, tables: readonly string[], keepApplier: boolean): Promise<RevokedGrant[]> {
+  const names = [...new Set(tables)];
   const r = await c.query<{ tbl: string; grantee: string; privilege: string; grantable: boolean }>(
     `SELECT a.tbl, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END AS grantee, x.privilege_type AS privilege, x.is_grantable AS grantable
        FROM unnest($1::text[]) AS a(tbl)
@@ -27,7 +42,9 @@ export async function revokeWrites(c: pg.ClientBase, tables: readonly TableMappi
        CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) x
        LEFT JOIN pg_roles r ON r.oid = x.grantee
       WHERE x.privilege_type = ANY($2) AND (x.grantee = 0 OR NOT r.rolsuper)
-      ORDER BY 1, 2, 3`, [names, WRITE_PRIVILEGES]);
+        AND NOT ($3 AND x.grantee IN (SELECT oid FROM pg_roles WHERE rolname = current_user
+                                      UNION SELECT m.roleid FROM pg_auth_members m JOIN pg_roles me ON me.oid = m.member AND me.rolname = current_user))
+      ORDER BY 1, 2, 3`, [names, WRITE_PRIVILEGES, keepApplier]);
   const revoked: RevokedGrant[] = r.rows.map((x) => ({ table: x.tbl, grantee: x.grantee, privilege: x.privilege, grantable: x.grantable }));
   for (const g of revoked) await c.query(`REVOKE ${g.privilege} ON ${g.table} FROM ${grantee(g.grantee)} CASCADE`);
   return revoked;

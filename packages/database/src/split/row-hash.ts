@@ -99,6 +99,16 @@ export function rangeRowsSql(side: SideSql, r: KeyRange, hasKey: boolean): strin
   return `SELECT ${side.key}::text AS k, hashtextextended(${side.rowText}, 7)::text AS h FROM ${side.from}${where(side, r, hasKey)}`;
 }
 
+/**
+ * Every row's key and hash among the given keys (`$1`, an array of key values as text, cast to
+ * the key column's type by PostgreSQL): the fence of a verified cutover re-hashes only the rows
+ * changed since the background pass. `keyColumn` is the bare key column (its index is used).
+ */
+export function keyRowsSql(side: SideSql, keyColumn: string): string {
+  const w = [...side.filters.map((x) => `(${x})`), `${keyColumn} = ANY($1)`];
+  return `SELECT ${side.key}::text AS k, hashtextextended(${side.rowText}, 7)::text AS h FROM ${side.from} WHERE ${w.join(' AND ')}`;
+}
+
 /** The key splitting a range in two halves (by the source's order). */
 export function rangeMedianSql(side: SideSql, r: KeyRange, count: number): string {
   return `SELECT ${side.key}::text AS k FROM ${side.from}${where(side, r, true)} ORDER BY ${side.key} OFFSET ${Math.floor(count / 2)} LIMIT 1`;

@@ -4,6 +4,7 @@ import { abortFollow } from '../../follow/abort-follow.ts';
 import { cutover, type CutoverResult } from '../../follow/cutover.ts';
 import { followSource, type FollowProgress, type FollowResult } from '../../follow/follower.ts';
 import { startFollowSplit } from '../../follow/start-follow-split.ts';
+import type { PassReport } from '../../follow/background-verify.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
 import { createProgress } from '../../split/progress.ts';
 import { buildReport, reportMarkdown } from '../../split/split-report.ts';
@@ -26,6 +27,8 @@ export interface FollowCliOptions {
   /** false (--no-verify), or the value of --verify <when>. */
   verify?: boolean | string;
   rollbackWindow?: boolean;
+  backgroundVerify?: boolean;
+  verifyEvery?: string;
 }
 
 export const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
@@ -39,6 +42,13 @@ export const kb = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB
 function progressLine(ctx: CommandContext, p: FollowProgress): void {
   ctx.output.err(`follow: applied ${p.appliedLsn}, ${p.changes} changes (${p.changesPerSecond}/s), lag ${kb(p.lagBytes)} / ${p.lagSeconds.toFixed(1)} s, queued ${p.queuedChanges}, slot retains ${kb(p.retainedWalBytes)}`);
   if (p.warning) ctx.output.err(`warning: ${p.warning}`);
+}
+
+function passLine(ctx: CommandContext, p: PassReport): void {
+  const what = p.status === 'clean' ? 'source and targets equal' : p.status === 'differences'
+    ? `DIFFERENCES in ${p.differences.map((d) => `${d.model} (${[...d.missing, ...d.extra, ...d.changed].slice(0, 5).join(', ')})`).join('; ')}: \`split cutover\` refuses until a pass is clean`
+    : `failed: ${p.error ?? 'unknown error'} (retried at the next pass)`;
+  ctx.output.err(`background verify pass ${p.passId} at ${p.baseLsn ?? '-'}: ${what} (${(p.durationMs / 1000).toFixed(1)} s, applying paused ${p.pauseMs} ms)`);
 }
 
 /** `split run --follow`: copy from the slot's snapshot, then keep following until Ctrl-C or cutover. */
@@ -73,6 +83,7 @@ async function followAndReport(o: FollowCliOptions, ctx: CommandContext, signal?
     planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), ...(signal ? { signal } : {}),
     maxRetainedWalBytes: int('max-retained-wal-mb', o.maxRetainedWal, 1024, 1, 10_000_000) * 1024 * 1024,
     ...(o.progress === false ? {} : { onProgress: (p: FollowProgress) => progressLine(ctx, p) }),
+    ...(o.backgroundVerify ? { backgroundVerify: { everyMs: int('verify-every', o.verifyEvery, 10, 1, 100_000) * 60_000, onPass: (p: PassReport) => passLine(ctx, p) } } : {}),
   });
   if (ctx.json) printJson(ctx.output, { ok: true, follow: r });
   else ctx.output.out(`follow stopped (${r.reason}): applied up to ${r.appliedLsn}, ${r.transactions} transactions, ${r.changes} changes, ${r.skipped} already applied`);
@@ -120,7 +131,8 @@ export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandConte
 function printSwitch(ctx: CommandContext, r: CutoverResult): void {
   ctx.output.out(`write freeze: ${(r.writeFreezeMs / 1000).toFixed(2)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v} ms`).join(', ')})`);
   ctx.output.out(`fence at ${r.fenceLsn} (${r.fence === 'revoke' ? `${r.revoked.length} write grants revoked` : 'writers stopped by the operator'}); lag at the fence ${kb(r.lagAtFenceBytes)}; ${r.appliedAfterFence} changes applied while frozen`);
-  if (r.verify) ctx.output.out(`verify: ${r.verify.tables.length} tables equal`);
+  if (r.fenceVerify?.mode === 'touched-keys') ctx.output.out(`verify inside the freeze: ${r.fenceVerify.keysVerified} keys changed since the background pass re-verified${r.fenceVerify.wholeTables.length ? `, ${r.fenceVerify.wholeTables.join(', ')} in full` : ''}: equal (pass ${r.fenceVerify.passes.map((p) => `${p.passId} at ${p.baseLsn}`).join(', ')})`);
+  else if (r.verify) ctx.output.out(`verify: ${r.verify.tables.length} tables equal${r.fenceVerify?.reason ? ` (full verify: ${r.fenceVerify.reason})` : ''}`);
   else if (r.verified === 'no') ctx.output.out('verify: skipped (--no-verify)');
   ctx.output.out('the targets are the system of record now; set in each service:');
   for (const l of r.environment) ctx.output.out(`  ${l}`);
