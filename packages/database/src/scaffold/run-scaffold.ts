@@ -75,7 +75,9 @@ export async function runScaffold(env: Env, o: ScaffoldOptions): Promise<Scaffol
     // the package as it was, and the next run finds the same work to do.
     const now = o.now ?? new Date();
     const after = new Map<ServiceName, string>();
-    for (const s of touched) after.set(s, formatted(applyEdit(schemaTexts.get(s) as string, draft.edits.get(s) as ServiceEdit)));
+    // One `prisma format` process per touched schema, side by side.
+    const texts = await Promise.all(touched.map((s) => formatted(applyEdit(schemaTexts.get(s) as string, draft.edits.get(s) as ServiceEdit))));
+    for (const [i, s] of touched.entries()) after.set(s, texts[i] as string);
     const sqls = new Map<ServiceName, string>();
     for (const s of touched) sqls.set(s, await diffDatamodels(ctx.serviceConfigs[s].direct, SERVICE_INFO[s].schema, schemaPath(s), schemaTexts.get(s) as string, after.get(s) as string));
     const services: { service: ServiceName; schemaFile: string; migration: string | undefined }[] = [];

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -26,12 +26,12 @@ export function applyEdit(text: string, e: ServiceEdit): string {
  * The text as `prisma format` lays it out (the service schemas are kept in its layout), formatted in
  * a temporary file; refuses text Prisma does not accept, before anything is written.
  */
-export function formatted(text: string): string {
+export async function formatted(text: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'vh-scaffold-'));
   try {
     const file = join(dir, 'schema.prisma');
     writeFileSync(file, text);
-    const r = runPrisma(['format', '--schema', file]);
+    const r = await runPrisma(['format', '--schema', file]);
     if (r.status !== 0) {
       throw new VendhubError('PLAN_INVALID', `the scaffolded schema is not valid Prisma (nothing was written):\n${(r.stdout + r.stderr).trim()}`, {
         hint: 'A source construct the scaffold cannot express: map or ignore that table in a plan file, and report it.',
@@ -49,14 +49,23 @@ export function generateClients(services: readonly string[]): void {
   if (r.status !== 0) throw new VendhubError('INTERNAL', `client generation failed for ${services.join(', ')}:\n${(r.stdout + r.stderr).trim()}`);
 }
 
-function runPrisma(args: string[]) {
+/** Runs the Prisma CLI (no schema engine needed) to its end; asynchronous, so several run side by side. */
+function runPrisma(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const require = createRequire(import.meta.url);
   const cli = require.resolve('prisma/build/index.js');
   const stub = process.env.PRISMA_SCHEMA_ENGINE_BINARY || ['/bin/true', '/usr/bin/true'].find(existsSync) || '/bin/true';
-  return spawnSync(process.execPath, [cli, ...args], {
-    cwd: PACKAGE_ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1', PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING: '1' },
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: PACKAGE_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1', PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (e) => resolve({ status: null, stdout, stderr: `${stderr}${e.message}` }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
