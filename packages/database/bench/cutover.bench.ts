@@ -13,16 +13,16 @@
  * Needs root (it starts PostgreSQL as the `postgres` OS user) and /usr/lib/postgresql/15/bin.
  */
 import { parseArgs } from 'node:util';
-import { abortFollow } from '../src/follow/abort-follow.ts';
-import { cutover } from '../src/follow/cutover.ts';
-import { followSource, type FollowProgress } from '../src/follow/follower.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import type { FollowProgress } from '../src/follow/follower.ts';
 import { loadDatabaseConfig, type ServiceConfig } from '../src/config/database-config.ts';
 import { migrateService } from '../src/migrate/migrate-service.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { SERVICES } from '../src/services.ts';
-import { runSplit } from '../src/split/run-split.ts';
+import type { LoadedPlan } from '../src/split/load-plan.ts';
+import { runSplit, runSplitConnections } from '../src/split/run-split.ts';
+import { withSplitContext } from '../src/split/split-context.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
+import { abortFollow, cutover, followSource, startFollowSplit } from '../test/helpers/split-ops.ts';
 import { startLogicalCluster } from '../test/helpers/logical-cluster.ts';
 import { startSourceWriter } from '../test/helpers/source-writer.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/pg.ts';
@@ -64,8 +64,12 @@ try {
   const offSrc = await cluster.createDatabase('offline', gold);
   const offEnv = { ...(await targets('off_t')), SOURCE_DATABASE_URL: cluster.url(offSrc) };
   t = performance.now();
-  await runSplit(offEnv, { parallel });
-  const offVerify = await verifySplit(offEnv, { parallel });
+  // As `split run` does: one context, the plan read once for the copy and the verify.
+  const offVerify = await withSplitContext(offEnv, { parallel: runSplitConnections({ parallel }) }, async (ctx) => {
+    let loaded: LoadedPlan | undefined;
+    await runSplit(ctx, { parallel, onPlan: (l) => void (loaded = l) });
+    return verifySplit(ctx, { parallel }, loaded);
+  });
   const offline = performance.now() - t;
   log(`offline: split + verify ${s(offline)} (verify ${offVerify.ok ? 'equal' : 'DIFFERENT'}) = downtime`);
 

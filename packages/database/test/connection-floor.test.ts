@@ -5,7 +5,7 @@ import { parseConnectionUrl, type ParsedConnection } from '../src/config/connect
 import { openDatabase } from '../src/db/database-handle.ts';
 import { withDatabase, withTransaction } from '../src/db/with-database.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { openSplitContext } from '../src/split/split-context.ts';
+import { withSplitContext } from '../src/split/split-context.ts';
 import { BIN, runCli, type CliResult } from './helpers/cli.ts';
 import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { adminQuery } from './helpers/pg.ts';
@@ -130,22 +130,22 @@ describe('the source is read-only to the tool', () => {
   it('a write through the normal source handle fails; the explicit writer handle may write', async () => {
     const db = await cluster.createDatabase('ro', golden);
     const topo = await migratedTargets('shared', 'pwro');
-    const ctx = openSplitContext({ ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: cluster.url(db) }, { parallel: 1 });
     try {
-      await expect(withDatabase(ctx, ctx.source, (c) => c.query('CREATE TABLE public.tool_wrote_here (id int)'))).rejects.toThrow(/read-only/);
-      await expect(withTransaction(ctx.source, (c) => c.query(`UPDATE public."User" SET name = 'x'`))).rejects.toThrow(/read-only/);
-      const settings = await withDatabase(ctx, ctx.source, async (c) => (await c.query(`SELECT current_setting('DateStyle') d, current_setting('TimeZone') z, current_setting('IntervalStyle') i, current_setting('extra_float_digits') f, current_setting('bytea_output') b, current_setting('client_encoding') e`)).rows[0]);
-      expect(settings).toEqual({ d: 'ISO, MDY', z: 'UTC', i: 'postgres', f: '3', b: 'hex', e: 'UTF8' });
-      await withDatabase(ctx, ctx.sourceWriter, (c) => c.query('CREATE TABLE public.writer_may (id int)'));
-      const t = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN ('tool_wrote_here', 'writer_may')`, [], db);
-      expect(t[0]?.n).toBe(1);
-      // Targets are writable, and pinned the same way.
-      const target = ctx.targets[0];
-      if (!target) throw new Error('no target');
-      const z = await withDatabase(ctx, target, async (c) => (await c.query(`SELECT current_setting('TimeZone') z, current_setting('transaction_read_only') r`)).rows[0]);
-      expect(z).toEqual({ z: 'UTC', r: 'off' });
+      await withSplitContext({ ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: cluster.url(db) }, { parallel: 1 }, async (ctx) => {
+        await expect(withDatabase(ctx, ctx.source, (c) => c.query('CREATE TABLE public.tool_wrote_here (id int)'))).rejects.toThrow(/read-only/);
+        await expect(withTransaction(ctx.source, (c) => c.query(`UPDATE public."User" SET name = 'x'`))).rejects.toThrow(/read-only/);
+        const settings = await withDatabase(ctx, ctx.source, async (c) => (await c.query(`SELECT current_setting('DateStyle') d, current_setting('TimeZone') z, current_setting('IntervalStyle') i, current_setting('extra_float_digits') f, current_setting('bytea_output') b, current_setting('client_encoding') e`)).rows[0]);
+        expect(settings).toEqual({ d: 'ISO, MDY', z: 'UTC', i: 'postgres', f: '3', b: 'hex', e: 'UTF8' });
+        await withDatabase(ctx, ctx.sourceWriter, (c) => c.query('CREATE TABLE public.writer_may (id int)'));
+        const t = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN ('tool_wrote_here', 'writer_may')`, [], db);
+        expect(t[0]?.n).toBe(1);
+        // Targets are writable, and pinned the same way.
+        const target = ctx.targets[0];
+        if (!target) throw new Error('no target');
+        const z = await withDatabase(ctx, target, async (c) => (await c.query(`SELECT current_setting('TimeZone') z, current_setting('transaction_read_only') r`)).rows[0]);
+        expect(z).toEqual({ z: 'UTC', r: 'off' });
+      });
     } finally {
-      await ctx.close();
       await topo.drop();
     }
   });

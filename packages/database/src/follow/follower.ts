@@ -1,11 +1,10 @@
 import type pg from 'pg';
-import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { replicationConfig } from '../db/database-handle.ts';
-import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import type { SplitContext, TargetDatabase } from '../split/split-context.ts';
 import { withDatabase } from '../db/with-database.ts';
 import { ApplyStage } from './apply-stage.ts';
 import type { ApplyDatabase, ApplySide } from './change-applier.ts';
@@ -74,21 +73,11 @@ export interface FollowResult {
  * `vendhub-db split follow`: streams the source's changes from the slot of `split run --follow`
  * and applies them to the targets until interrupted, fenced, or the slot is taken by `cutover` or
  * `abort`. Restart-safe: it resumes from the slot and each target skips what it already applied.
+ * Runs on the caller's context (cutover runs it in-process with the plan it read, `preloaded`).
+ * The slot is checked first (lost, recreated, in use), before the plan is loaded: nothing is worth
+ * doing on a lost slot.
  */
-export async function followSource(env: Env, opts: FollowOptions = {}): Promise<FollowResult> {
-  const ctx = openSplitContext(env, { parallel: 2 });
-  try {
-    return await followWithContext(ctx, opts);
-  } finally {
-    await ctx.close();
-  }
-}
-
-/**
- * The follower on an open context (cutover runs it in-process). The slot is checked first (lost,
- * recreated, in use), before the plan is loaded: nothing is worth doing on a lost slot.
- */
-export async function followWithContext(ctx: SplitContext, opts: FollowOptions, preloaded?: LoadedPlan): Promise<FollowResult> {
+export async function followSource(ctx: SplitContext, opts: FollowOptions = {}, preloaded?: LoadedPlan): Promise<FollowResult> {
   const names = followNames(opts.slot);
   const to: ApplySide = ctx;
   await streamStart({ connection: replicationConfig(ctx.source.connection), pool: ctx.source.pool, label: ctx.source.label, names }, to, FORWARD_WORDING);
