@@ -22,9 +22,9 @@ import type { LoadedPlan } from '../src/split/load-plan.ts';
 import { runSplit, runSplitConnections } from '../src/split/run-split.ts';
 import { withSplitContext } from '../src/split/split-context.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
-import { abortFollow, cutover, followSource, startFollowSplit } from '../test/helpers/split-ops.ts';
 import { startLogicalCluster } from '../test/helpers/logical-cluster.ts';
 import { startSourceWriter } from '../test/helpers/source-writer.ts';
+import { abortFollow, cutover, followSource, startFollowSplit } from '../test/helpers/split-ops.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/pg.ts';
 
 const { values: args } = parseArgs({
