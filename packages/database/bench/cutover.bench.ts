@@ -19,19 +19,19 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { abortFollow } from '../src/follow/abort-follow.ts';
-import { cutover } from '../src/follow/cutover.ts';
 import type { PassReport } from '../src/follow/background-verify.ts';
-import { followSource, type FollowProgress } from '../src/follow/follower.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import type { FollowProgress } from '../src/follow/follower.ts';
 import { loadDatabaseConfig, type ServiceConfig } from '../src/config/database-config.ts';
 import { migrateService } from '../src/migrate/migrate-service.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { SERVICES } from '../src/services.ts';
-import { runSplit } from '../src/split/run-split.ts';
+import type { LoadedPlan } from '../src/split/load-plan.ts';
+import { runSplit, runSplitConnections } from '../src/split/run-split.ts';
+import { withSplitContext } from '../src/split/split-context.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { startLogicalCluster } from '../test/helpers/logical-cluster.ts';
 import { startSourceWriter } from '../test/helpers/source-writer.ts';
+import { abortFollow, cutover, followSource, startFollowSplit, verifySplit as verifyOnEnv } from '../test/helpers/split-ops.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/pg.ts';
 
 const { values: args } = parseArgs({
@@ -77,8 +77,12 @@ try {
     const offSrc = await cluster.createDatabase('offline', gold);
     const offEnv = { ...(await targets('off_t')), SOURCE_DATABASE_URL: cluster.url(offSrc) };
     t = performance.now();
-    await runSplit(offEnv, { parallel });
-    const offVerify = await verifySplit(offEnv, { parallel });
+    // As `split run` does: one context, the plan read once for the copy and the verify.
+    const offVerify = await withSplitContext(offEnv, { parallel: runSplitConnections({ parallel }) }, async (ctx) => {
+      let loaded: LoadedPlan | undefined;
+      await runSplit(ctx, { parallel, onPlan: (l) => void (loaded = l) });
+      return verifySplit(ctx, { parallel }, loaded);
+    });
     offline = performance.now() - t;
     log(`offline: split + verify ${s(offline)} (verify ${offVerify.ok ? 'equal' : 'DIFFERENT'}) = downtime`);
   }
@@ -124,7 +128,7 @@ try {
       // Nothing lost: the source is fenced, so a full verify now compares the final state; its
       // time is what the full verify inside the freeze used to add (the baseline).
       t = performance.now();
-      const full = await verifySplit(onEnv, { parallel });
+      const full = await verifyOnEnv(onEnv, { parallel });
       const fullMs = performance.now() - t;
       log(`full verify after the cutover (nothing lost check): ${s(fullMs)}, ${full.ok ? 'source and targets equal' : 'DIFFERENT'}, ${full.tables.reduce((n, x) => n + x.targetRows, 0)} target rows`);
       log(`freeze with a full verify inside (before), estimated as freeze - fence verify + full verify: ${s(r.writeFreezeMs - (r.phases.verify ?? 0) + fullMs)}; ratio to now ${((r.writeFreezeMs - (r.phases.verify ?? 0) + fullMs) / r.writeFreezeMs).toFixed(1)}x`);

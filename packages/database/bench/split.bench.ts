@@ -36,7 +36,7 @@ import { createClient } from '../src/clients/create-client.ts';
 import { buildMonolith, type MonolithCounts } from '../src/monolith/build-monolith.ts';
 import { SERVICES } from '../src/services.ts';
 import { loadPlan } from '../src/split/load-plan.ts';
-import { openSplitContext } from '../src/split/split-context.ts';
+import { withSplitContext } from '../src/split/split-context.ts';
 import type { TableMapping } from '../src/split/split-plan.ts';
 import { verifySplit } from '../src/split/verify-split.ts';
 import { copyInSql, chunkSelect } from '../src/split/copy-chunk.ts';
@@ -243,9 +243,7 @@ async function main() {
   const totalRows = Object.values(counts).reduce((a, b) => a + b, 0);
   log(`source: ${totalRows.toLocaleString('en-US')} rows (MachineTelemetry ${counts.MachineTelemetry.toLocaleString('en-US')}) ${args['source-db'] ? `in ${srcName}, ` : ''}ready in ${s(performance.now() - t0)}`);
 
-  const ctx = openSplitContext({ SOURCE_DATABASE_URL: srcUrl, DATABASE_URL: urlFor('postgres') }, { parallel: 1 });
-  const { plan } = await loadPlan(ctx, {});
-  await ctx.close();
+  const { plan } = await withSplitContext({ SOURCE_DATABASE_URL: srcUrl, DATABASE_URL: urlFor('postgres') }, { parallel: 1 }, (ctx) => loadPlan(ctx, {}));
 
   const pgcopydbThere = hasPgcopydb();
   if (only.has('p') && !pgcopydbThere) log('(p) pgcopydb: SKIPPED, not installed (Debian: `apt-get install -y pgcopydb`, after `apt-get update`)');
@@ -303,7 +301,7 @@ async function main() {
 
   if (lastSplitEnv) {
     t0 = performance.now();
-    const v = await verifySplit(lastSplitEnv, { parallel });
+    const v = await withSplitContext(lastSplitEnv, { parallel }, (ctx) => verifySplit(ctx, { parallel }));
     log(`verify of the last (a):                ${s(performance.now() - t0)}  ${v.ok ? 'equal' : 'DIFFERENT'}`);
     if (args.prisma) {
       const c = await prismaCopy(srcUrl, { DATABASE_URL: await bareTargetsMigrated(srcUrl, `${tag}_c`) }, plan.tables);

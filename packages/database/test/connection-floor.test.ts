@@ -1,14 +1,14 @@
-import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionUrl, type ParsedConnection } from '../src/config/connection-url.ts';
 import { openDatabase } from '../src/db/database-handle.ts';
 import { withDatabase, withTransaction } from '../src/db/with-database.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { openSplitContext } from '../src/split/split-context.ts';
-import { BIN, runCli, type CliResult } from './helpers/cli.ts';
+import { withSplitContext } from '../src/split/split-context.ts';
+import { runCli, spawnCli, until, type CliResult } from './helpers/cli.ts';
 import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { adminQuery } from './helpers/pg.ts';
+import { untilSlotsActive } from './helpers/rollback-window.ts';
 import { migratedTargets } from './helpers/split-fixture.ts';
 
 // A source like Supabase's, Neon's or Railway's: scram-sha-256 and a password with `@`, `%`, `:`, `/`.
@@ -30,14 +30,6 @@ const noPassword = (r: CliResult) => {
   expect(all).not.toContain(encodeURIComponent(CLUSTER_PASSWORD));
 };
 
-async function until(ok: () => Promise<boolean>, ms: number, why: () => string, gaveUp: () => boolean = () => false): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline || gaveUp()) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A session opened by the test itself, with settings it chooses (not the tool's). */
 async function rows(url: string, text: string, c: pg.ClientConfig = {}): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: url, ...c });
@@ -55,24 +47,20 @@ describe('a source with a password', () => {
     const db = await cluster.createDatabase('pw', golden);
     const topo = await migratedTargets('shared', 'pwfollow');
     const env = { ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: cluster.url(db) };
-    const child = spawn(process.execPath, [BIN, 'split', 'run', '--follow', '--no-progress'], { env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const follower = spawnCli(['split', 'run', '--follow', '--no-progress'], env);
+    const { child, exited } = follower;
     try {
       // Streaming means: the slot exists and its walsender is active (the hang never got there).
-      const active = async () => (await cluster.query<{ a: boolean }>(`SELECT active AS a FROM pg_replication_slots WHERE slot_name = 'vendhub_split'`, [], db))[0]?.a === true;
-      await until(active, 60_000, () => `never streamed: ${out}`, () => child.exitCode !== null);
-      expect(out).toContain('following changes now');
+      await untilSlotsActive(cluster, 'vendhub_split', 1, follower, 60_000);
+      expect(follower.output()).toContain('following changes now');
       await cluster.query(`UPDATE public."User" SET name = 'changed while following' WHERE id = (SELECT min(id) FROM public."User")`, [], db);
       const target = topo.databases[0]?.url as string;
-      await until(async () => (await rows(target, `SELECT count(*)::int FROM auth_service.users WHERE name = 'changed while following'`))[0]?.toString() === '1', 30_000, () => `change not applied: ${out}`);
+      await until(async () => (await rows(target, `SELECT count(*)::int FROM auth_service.users WHERE name = 'changed while following'`))[0]?.toString() === '1', 30_000, () => `change not applied: ${follower.output()}`);
       const a = await runCli(['split', 'abort'], env, 60_000);
       expect(a.code, a.stderr).toBe(0);
       noPassword(a);
-      expect(await exited, out).toBe(0);
-      noPassword({ stdout: out, stderr: '', code: 0, signal: null });
+      expect(await exited, follower.output()).toBe(0);
+      noPassword({ stdout: follower.output(), stderr: '', code: 0, signal: null });
       const left = await cluster.query<{ n: number }>(`SELECT (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_publication) AS n`, [], db);
       expect(Number(left[0]?.n)).toBe(0);
     } finally {
@@ -130,22 +118,22 @@ describe('the source is read-only to the tool', () => {
   it('a write through the normal source handle fails; the explicit writer handle may write', async () => {
     const db = await cluster.createDatabase('ro', golden);
     const topo = await migratedTargets('shared', 'pwro');
-    const ctx = openSplitContext({ ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: cluster.url(db) }, { parallel: 1 });
     try {
-      await expect(withDatabase(ctx, ctx.source, (c) => c.query('CREATE TABLE public.tool_wrote_here (id int)'))).rejects.toThrow(/read-only/);
-      await expect(withTransaction(ctx.source, (c) => c.query(`UPDATE public."User" SET name = 'x'`))).rejects.toThrow(/read-only/);
-      const settings = await withDatabase(ctx, ctx.source, async (c) => (await c.query(`SELECT current_setting('DateStyle') d, current_setting('TimeZone') z, current_setting('IntervalStyle') i, current_setting('extra_float_digits') f, current_setting('bytea_output') b, current_setting('client_encoding') e`)).rows[0]);
-      expect(settings).toEqual({ d: 'ISO, MDY', z: 'UTC', i: 'postgres', f: '3', b: 'hex', e: 'UTF8' });
-      await withDatabase(ctx, ctx.sourceWriter, (c) => c.query('CREATE TABLE public.writer_may (id int)'));
-      const t = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN ('tool_wrote_here', 'writer_may')`, [], db);
-      expect(t[0]?.n).toBe(1);
-      // Targets are writable, and pinned the same way.
-      const target = ctx.targets[0];
-      if (!target) throw new Error('no target');
-      const z = await withDatabase(ctx, target, async (c) => (await c.query(`SELECT current_setting('TimeZone') z, current_setting('transaction_read_only') r`)).rows[0]);
-      expect(z).toEqual({ z: 'UTC', r: 'off' });
+      await withSplitContext({ ...(topo.env as Record<string, string>), SOURCE_DATABASE_URL: cluster.url(db) }, { parallel: 1 }, async (ctx) => {
+        await expect(withDatabase(ctx, ctx.source, (c) => c.query('CREATE TABLE public.tool_wrote_here (id int)'))).rejects.toThrow(/read-only/);
+        await expect(withTransaction(ctx.source, (c) => c.query(`UPDATE public."User" SET name = 'x'`))).rejects.toThrow(/read-only/);
+        const settings = await withDatabase(ctx, ctx.source, async (c) => (await c.query(`SELECT current_setting('DateStyle') d, current_setting('TimeZone') z, current_setting('IntervalStyle') i, current_setting('extra_float_digits') f, current_setting('bytea_output') b, current_setting('client_encoding') e`)).rows[0]);
+        expect(settings).toEqual({ d: 'ISO, MDY', z: 'UTC', i: 'postgres', f: '3', b: 'hex', e: 'UTF8' });
+        await withDatabase(ctx, ctx.sourceWriter, (c) => c.query('CREATE TABLE public.writer_may (id int)'));
+        const t = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN ('tool_wrote_here', 'writer_may')`, [], db);
+        expect(t[0]?.n).toBe(1);
+        // Targets are writable, and pinned the same way.
+        const target = ctx.targets[0];
+        if (!target) throw new Error('no target');
+        const z = await withDatabase(ctx, target, async (c) => (await c.query(`SELECT current_setting('TimeZone') z, current_setting('transaction_read_only') r`)).rows[0]);
+        expect(z).toEqual({ z: 'UTC', r: 'off' });
+      });
     } finally {
-      await ctx.close();
       await topo.drop();
     }
   });

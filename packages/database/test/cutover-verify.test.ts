@@ -1,12 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortFollow } from '../src/follow/abort-follow.ts';
 import type { PassReport } from '../src/follow/background-verify.ts';
-import { cutover } from '../src/follow/cutover.ts';
-import { followSource, type FollowOptions, type FollowResult } from '../src/follow/follower.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import type { FollowOptions, FollowResult } from '../src/follow/follower.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
+import { abortFollow, cutover, followSource, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
 import { EXIT } from '../src/errors/exit-codes.ts';
 import { BIN } from './helpers/cli.ts';
 import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSplit } from '../src/split/run-split.ts';
+import { runSplit } from './helpers/split-ops.ts';
 import { runCli } from './helpers/cli.ts';
 import { expectDistFresh } from './helpers/dist-fresh.ts';
 import { freePort, OwnRedis } from './helpers/own-redis.ts';

@@ -1,20 +1,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortFollow } from '../src/follow/abort-follow.ts';
-import { cutover } from '../src/follow/cutover.ts';
 import { FENCE_MESSAGE_PREFIX } from '../src/follow/follow-names.ts';
-import { followSource, type FollowOptions } from '../src/follow/follower.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import { type FollowOptions } from '../src/follow/follower.ts';
 import { applyBatch, type SourceTransaction } from '../src/follow/change-applier.ts';
 import { TableApplier } from '../src/follow/table-applier.ts';
 import { loadPlan } from '../src/split/load-plan.ts';
-import { openSplitContext } from '../src/split/split-context.ts';
+import { withSplitContext } from '../src/split/split-context.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
 import { startSourceWriter } from './helpers/source-writer.ts';
 import type { Topology } from './helpers/topology.ts';
+import { abortFollow, cutover, followSource, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
 
 let cluster: LogicalCluster;
 let golden: string;
@@ -215,46 +212,46 @@ describe('--follow hard cases', () => {
 
   it('replaying a batch is exact: a target already past a transaction skips it, the one behind applies it', async () => {
     const s = await setup('replay');
-    const ctx = openSplitContext(s.env, { parallel: 1 });
     try {
-      const loaded = await loadPlan(ctx, {});
-      const applier = (model: string) => {
-        const m = loaded.plan.tables.find((t) => t.model === model);
-        if (!m) throw new Error(model);
-        return new TableApplier(m, loaded.targetTables.get(m.service)?.get(m.targetTable)?.primaryKey ?? []);
-      };
-      const tel = applier('MachineTelemetry');
-      const txn = applier('Transaction');
-      const targetOf = (a: TableApplier) => ctx.targetFor(a.mapping.service);
-      const m = (await s.src(`SELECT id FROM public."Machine" ORDER BY id LIMIT 1`))[0]?.id as string;
-      const state = async (q: Setup['main']) => (await q(`SELECT applied_lsn::text AS l FROM _vendhub_split.follow_state WHERE slot = $1`, [s.slot]))[0]?.l as string;
-      const base = await state(s.main);
-      const [hi, lo] = base.split('/') as [string, string];
-      const lsn = (d: number) => `${hi}/${(parseInt(lo, 16) + d).toString(16).toUpperCase()}`;
-      const tx = (d: number, n: number): SourceTransaction => ({
-        commitEndLsn: lsn(d), commitTime: new Date(), barrier: false,
-        changes: [
-          { op: 'upsert', table: tel, old: null, row: { id: 'rp1', machineId: m, temperature: String(n), humidity: null, sales: null, errors: '{}', rawData: '{}', createdAt: '2024-01-01 00:00:00' } },
-          { op: 'upsert', table: txn, old: null, row: { id: 'rp1', machineId: m, amount: String(n), currency: 'RUB', paymentType: 'x', status: 'ok', reference: null, metadata: null, createdAt: '2024-01-01 00:00:00' } },
-        ],
+      await withSplitContext(s.env, { parallel: 1 }, async (ctx) => {
+        const loaded = await loadPlan(ctx, {});
+        const applier = (model: string) => {
+          const m = loaded.plan.tables.find((t) => t.model === model);
+          if (!m) throw new Error(model);
+          return new TableApplier(m, loaded.targetTables.get(m.service)?.get(m.targetTable)?.primaryKey ?? []);
+        };
+        const tel = applier('MachineTelemetry');
+        const txn = applier('Transaction');
+        const targetOf = (a: TableApplier) => ctx.targetFor(a.mapping.service);
+        const m = (await s.src(`SELECT id FROM public."Machine" ORDER BY id LIMIT 1`))[0]?.id as string;
+        const state = async (q: Setup['main']) => (await q(`SELECT applied_lsn::text AS l FROM _vendhub_split.follow_state WHERE slot = $1`, [s.slot]))[0]?.l as string;
+        const base = await state(s.main);
+        const [hi, lo] = base.split('/') as [string, string];
+        const lsn = (d: number) => `${hi}/${(parseInt(lo, 16) + d).toString(16).toUpperCase()}`;
+        const tx = (d: number, n: number): SourceTransaction => ({
+          commitEndLsn: lsn(d), commitTime: new Date(), barrier: false,
+          changes: [
+            { op: 'upsert', table: tel, old: null, row: { id: 'rp1', machineId: m, temperature: String(n), humidity: null, sales: null, errors: '{}', rawData: '{}', createdAt: '2024-01-01 00:00:00' } },
+            { op: 'upsert', table: txn, old: null, row: { id: 'rp1', machineId: m, amount: String(n), currency: 'RUB', paymentType: 'x', status: 'ok', reference: null, metadata: null, createdAt: '2024-01-01 00:00:00' } },
+          ],
+        });
+        // Crash simulation: the machines database committed tx 1 and tx 2, the shared one nothing.
+        await applyBatch(ctx, s.slot, [tx(100, 1), tx(200, 2)], (a) => (a === tel ? targetOf(a) : (undefined as never))).catch(() => {});
+        const telRows = async () => s.machines(`SELECT temperature FROM machines_service.machine_telemetry WHERE id = 'rp1'`);
+        const txnRows = async () => s.main(`SELECT amount FROM shared.transactions WHERE id = 'rp1'`);
+        expect(await telRows()).toEqual([{ temperature: 2 }]);
+        expect(await txnRows()).toEqual([]);
+        // Someone changed the row in the machines target after tx 2: a replay must not touch it.
+        await s.machines(`UPDATE machines_service.machine_telemetry SET temperature = 42 WHERE id = 'rp1'`);
+        const r = await applyBatch(ctx, s.slot, [tx(100, 1), tx(200, 2)], targetOf);
+        expect(r).toEqual({ changes: 2, skipped: 2 });
+        expect(await telRows()).toEqual([{ temperature: 42 }]);
+        expect(await txnRows()).toEqual([{ amount: 2 }]);
+        expect(await state(s.machines)).toBe(lsn(200));
+        expect(await state(s.main)).toBe(lsn(200));
+        expect(await applyBatch(ctx, s.slot, [tx(200, 2)], targetOf)).toEqual({ changes: 0, skipped: 2 });
       });
-      // Crash simulation: the machines database committed tx 1 and tx 2, the shared one nothing.
-      await applyBatch(ctx, s.slot, [tx(100, 1), tx(200, 2)], (a) => (a === tel ? targetOf(a) : (undefined as never))).catch(() => {});
-      const telRows = async () => s.machines(`SELECT temperature FROM machines_service.machine_telemetry WHERE id = 'rp1'`);
-      const txnRows = async () => s.main(`SELECT amount FROM shared.transactions WHERE id = 'rp1'`);
-      expect(await telRows()).toEqual([{ temperature: 2 }]);
-      expect(await txnRows()).toEqual([]);
-      // Someone changed the row in the machines target after tx 2: a replay must not touch it.
-      await s.machines(`UPDATE machines_service.machine_telemetry SET temperature = 42 WHERE id = 'rp1'`);
-      const r = await applyBatch(ctx, s.slot, [tx(100, 1), tx(200, 2)], targetOf);
-      expect(r).toEqual({ changes: 2, skipped: 2 });
-      expect(await telRows()).toEqual([{ temperature: 42 }]);
-      expect(await txnRows()).toEqual([{ amount: 2 }]);
-      expect(await state(s.machines)).toBe(lsn(200));
-      expect(await state(s.main)).toBe(lsn(200));
-      expect(await applyBatch(ctx, s.slot, [tx(200, 2)], targetOf)).toEqual({ changes: 0, skipped: 2 });
     } finally {
-      await ctx.close();
       await s.done();
     }
   });

@@ -1,18 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortFollow } from '../src/follow/abort-follow.ts';
-import { cutover } from '../src/follow/cutover.ts';
 import { FENCE_MESSAGE_PREFIX } from '../src/follow/follow-names.ts';
-import { followSource, type FollowOptions, type FollowResult } from '../src/follow/follower.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
+import { type FollowOptions, type FollowResult } from '../src/follow/follower.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import type { PlanFile } from '../src/split/plan-file.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { EXIT } from '../src/errors/exit-codes.ts';
 import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
 import { startSourceWriter, type SourceWriter } from './helpers/source-writer.ts';
 import type { Topology } from './helpers/topology.ts';
+import { abortFollow, cutover, followSource, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
 
 /**
  * What production does to a follow that runs for days: a deploy migrates the monolith, a key

@@ -2,17 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortFollow } from '../src/follow/abort-follow.ts';
-import { cutover } from '../src/follow/cutover.ts';
 import { reverseNames } from '../src/follow/follow-names.ts';
-import { endRollbackWindow } from '../src/follow/rollback-window.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { runCli, type SpawnedCli } from './helpers/cli.ts';
 import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets } from './helpers/split-fixture.ts';
 import { asServiceRole, grantServiceRole, logicalTargets, publications, sleep, slotNames, spawnFollowBack, startTargetWriter, waitFor, type TargetWriter } from './helpers/rollback-window.ts';
+import { abortFollow, cutover, endRollbackWindow, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
 
 const PASSWORD = CLUSTER_PASSWORD;
 

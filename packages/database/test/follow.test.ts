@@ -1,15 +1,11 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortFollow } from '../src/follow/abort-follow.ts';
-import { cutover } from '../src/follow/cutover.ts';
-import { followSource } from '../src/follow/follower.ts';
-import { startFollowSplit } from '../src/follow/start-follow-split.ts';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
 import { startSourceWriter } from './helpers/source-writer.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
+import { abortFollow, cutover, followSource, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

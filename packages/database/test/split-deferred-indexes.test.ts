@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDatabaseConfig, type ServiceConfig } from '../src/config/database-config.ts';
 import { driftCheck } from '../src/migrate/drift.ts';
 import { SERVICES } from '../src/services.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { buildGolden, sql, withSplitEnv, type Golden } from './helpers/split-fixture.ts';
 import { migrateAll } from './helpers/topology.ts';
+import { verifySplit } from './helpers/split-ops.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

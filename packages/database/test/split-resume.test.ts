@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { BIN, runCli } from './helpers/cli.ts';
 import { buildGolden, sql, withSplitEnv, type Golden } from './helpers/split-fixture.ts';
+import { verifySplit } from './helpers/split-ops.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSplit } from '../src/split/run-split.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { monolithCounts } from '../src/monolith/build-monolith.ts';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +7,7 @@ import { runCli } from './helpers/cli.ts';
 import { adminQuery, urlFor } from './helpers/pg.ts';
 import { migrateAll } from './helpers/topology.ts';
 import { buildGolden, migratedTargets, sql, targetRowCount, withSplitEnv, type Golden } from './helpers/split-fixture.ts';
+import { runSplit, verifySplit } from './helpers/split-ops.ts';
 
 describe('split a generated monolith', () => {
   let golden: Golden;

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { BIN, runCli, type CliResult } from './helpers/cli.ts';
+import { runCli, spawnCli, until, type CliResult } from './helpers/cli.ts';
 import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { untilSlotsActive } from './helpers/rollback-window.ts';
 
 // A server that accepts TLS only (hostssl), scram-sha-256, a CA made by the test: like a managed cloud database.
 let cluster: LogicalCluster;
@@ -23,14 +23,6 @@ const seen = (r: CliResult): CliResult => {
   return r;
 };
 
-async function until(ok: () => Promise<boolean>, ms: number, why: () => string, gaveUp: () => boolean = () => false): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline || gaveUp()) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('a TLS-only server (sslmode=verify-full with the test CA, and sslmode=require)', () => {
   it('migrate, roles, health, split run --follow, cutover and verify all work through TLS', async () => {
     const src = await cluster.createDatabase('src', golden);
@@ -48,25 +40,21 @@ describe('a TLS-only server (sslmode=verify-full with the test CA, and sslmode=r
     expect(h.code, h.stdout + h.stderr).toBe(0);
     expect(JSON.parse(h.stdout).ok ?? true).toBe(true);
 
-    const child = spawn(process.execPath, [BIN, 'split', 'run', '--follow', '--no-progress'], { env: { PATH: process.env.PATH ?? '', HOME: '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const follower = spawnCli(['split', 'run', '--follow', '--no-progress'], env);
+    const { child, exited } = follower;
     try {
-      await until(async () => (await cluster.query<{ a: boolean }>(`SELECT active AS a FROM pg_replication_slots WHERE slot_name = 'vendhub_split'`, [], src))[0]?.a === true,
-        60_000, () => `never streamed: ${out}`, () => child.exitCode !== null);
+      await untilSlotsActive(cluster, 'vendhub_split', 1, follower, 60_000);
       await cluster.query(`UPDATE public."Location" SET name = 'over tls' WHERE id = (SELECT min(id) FROM public."Location")`, [], src);
       await until(async () => (await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM machines_service.locations WHERE name = 'over tls'`, [], dst))[0]?.n === 1,
-        30_000, () => `change not applied: ${out}`);
+        30_000, () => `change not applied: ${follower.output()}`);
       const c = seen(await runCli(['split', 'cutover', '--json'], env, 120_000));
       expect(c.code, c.stdout + c.stderr).toBe(0);
-      expect(await exited, out).toBe(0);
+      expect(await exited, follower.output()).toBe(0);
       const v = seen(await runCli(['split', 'verify', '--json'], env, 120_000));
       expect(v.code, v.stdout + v.stderr).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      outputs.push(out);
+      outputs.push(follower.output());
     }
     const a = seen(await runCli(['split', 'abort'], env));
     expect(a.code, a.stderr).toBe(0);

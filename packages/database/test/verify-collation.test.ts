@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSplit } from '../src/split/run-split.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { buildGolden, migratedTargets, sql, type Golden } from './helpers/split-fixture.ts';
+import { runSplit, verifySplit } from './helpers/split-ops.ts';
 
 /**
  * A source whose key sorts by an ICU collation (case-insensitive at first level: a < B < c) and a

@@ -1,12 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CANONICAL_SESSION, comparedValues, rowHashSql } from '../src/split/row-hash.ts';
-import { runSplit } from '../src/split/run-split.ts';
-import { verifySplit } from '../src/split/verify-split.ts';
 import { runCli } from './helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { buildGolden, migratedTargets, sql, type Golden } from './helpers/split-fixture.ts';
 import type { Topology } from './helpers/topology.ts';
+import { runSplit, verifySplit } from './helpers/split-ops.ts';
 
 /**
  * Pairs of different values of one type that PostgreSQL's equality hashes (what verify used to

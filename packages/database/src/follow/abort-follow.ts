@@ -1,7 +1,6 @@
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { withDatabase, withTransaction } from '../db/with-database.ts';
-import { openSplitContext } from '../split/split-context.ts';
+import type { SplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { dropFollowState, readFollowState } from './follow-state.ts';
 import { dropVerifyState } from './verify-state.ts';
@@ -26,53 +25,48 @@ export interface AbortResult {
  * Refuses while a rollback window is open (the targets are live); removes the reverse slots of a
  * cutover that did not finish.
  */
-export async function abortFollow(env: Env, opts: { readonly slot?: string } = {}): Promise<AbortResult> {
+export async function abortFollow(ctx: SplitContext, opts: { readonly slot?: string } = {}): Promise<AbortResult> {
   const names = followNames(opts.slot);
-  const ctx = openSplitContext(env, { parallel: 1 });
-  try {
-    // The slot first: an abandoned slot fills the source's disk, so it goes even if a target is down
-    // (then run abort again to give back the grants recorded there).
-    // A running follower must end as "slot released": recorded in the targets it applies to
-    // before the slot goes (best effort: a target that is down does not keep the slot).
-    for (const t of ctx.targets) {
-      await withDatabase(ctx, t, async (c) => { if (await readFollowState(c, names.slot)) await recordHandover(c, names.slot, 'abort'); }).catch(() => {});
-    }
-    const grants = new Map<string, RevokedGrant>();
-    const dropped = await withDatabase(ctx, ctx.sourceWriter, async (src) => {
-      const window = await windowStates(src, reverseSlots(ctx, names.slot));
-      const forward = await slotStatus(src, names.slot);
-      if (!forward.exists && [...window.values()].some((s) => s.status === 'following')) {
-        throw new VendhubError('PREFLIGHT_FAILED', `the rollback window of slot ${names.slot} is open: the targets are the system of record and their changes stream back to the monolith`, {
-          hint: '`split rollback` switches back to the monolith without losing those changes; `split end-rollback-window` closes the window and stays on the targets (then `split abort` gives the monolith its write grants back).',
-        });
-      }
-      const d = await dropSlotAndPublicationWith(src, names);
-      // A cutover that stopped after opening the window: its reverse slots go with it.
-      if (forward.exists && window.size) await closeWindow(ctx, src, names.slot);
-      for (const g of await loadFence(src, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
-      return d;
-    });
-    let wasCutOver = false;
-    for (const t of ctx.targets) {
-      await withDatabase(ctx, t, async (c) => {
-        for (const g of await loadFence(c, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
-        if ((await readFollowState(c, names.slot))?.status === 'cut-over') wasCutOver = true;
-      });
-    }
-    await withTransaction(ctx.sourceWriter, async (c) => {
-      await restoreWrites(c, [...grants.values()]);
-      await clearFence(c, names.slot);
-    });
-    await releaseTargets(ctx, names.slot);
-    for (const t of ctx.targets) {
-      await withDatabase(ctx, t, async (c) => {
-        await clearFence(c, names.slot);
-        await dropFollowState(c, names.slot);
-        await dropVerifyState(c, names.slot);
-      });
-    }
-    return { slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: [...grants.values()], wasCutOver };
-  } finally {
-    await ctx.close();
+  // The slot first: an abandoned slot fills the source's disk, so it goes even if a target is down
+  // (then run abort again to give back the grants recorded there).
+  // A running follower must end as "slot released": recorded in the targets it applies to
+  // before the slot goes (best effort: a target that is down does not keep the slot).
+  for (const t of ctx.targets) {
+    await withDatabase(ctx, t, async (c) => { if (await readFollowState(c, names.slot)) await recordHandover(c, names.slot, 'abort'); }).catch(() => {});
   }
+  const grants = new Map<string, RevokedGrant>();
+  const dropped = await withDatabase(ctx, ctx.sourceWriter, async (src) => {
+    const window = await windowStates(src, reverseSlots(ctx, names.slot));
+    const forward = await slotStatus(src, names.slot);
+    if (!forward.exists && [...window.values()].some((s) => s.status === 'following')) {
+      throw new VendhubError('PREFLIGHT_FAILED', `the rollback window of slot ${names.slot} is open: the targets are the system of record and their changes stream back to the monolith`, {
+        hint: '`split rollback` switches back to the monolith without losing those changes; `split end-rollback-window` closes the window and stays on the targets (then `split abort` gives the monolith its write grants back).',
+      });
+    }
+    const d = await dropSlotAndPublicationWith(src, names);
+    // A cutover that stopped after opening the window: its reverse slots go with it.
+    if (forward.exists && window.size) await closeWindow(ctx, src, names.slot);
+    for (const g of await loadFence(src, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
+    return d;
+  });
+  let wasCutOver = false;
+  for (const t of ctx.targets) {
+    await withDatabase(ctx, t, async (c) => {
+      for (const g of await loadFence(c, names.slot)) grants.set(`${g.table}|${g.grantee}|${g.privilege}`, g);
+      if ((await readFollowState(c, names.slot))?.status === 'cut-over') wasCutOver = true;
+    });
+  }
+  await withTransaction(ctx.sourceWriter, async (c) => {
+    await restoreWrites(c, [...grants.values()]);
+    await clearFence(c, names.slot);
+  });
+  await releaseTargets(ctx, names.slot);
+  for (const t of ctx.targets) {
+    await withDatabase(ctx, t, async (c) => {
+      await clearFence(c, names.slot);
+      await dropFollowState(c, names.slot);
+      await dropVerifyState(c, names.slot);
+    });
+  }
+  return { slotDropped: dropped.slot, publicationDropped: dropped.publication, restored: [...grants.values()], wasCutOver };
 }

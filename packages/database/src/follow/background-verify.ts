@@ -3,7 +3,7 @@ import { withDatabase, withTransaction } from '../db/with-database.ts';
 import type { LoadedPlan } from '../split/load-plan.ts';
 import { holdSnapshot, type HeldSnapshot } from '../split/snapshot.ts';
 import type { SplitContext } from '../split/split-context.ts';
-import { verifyWithContext } from '../split/verify-split.ts';
+import { verifySplit } from '../split/verify-split.ts';
 import type { ApplyStage } from './apply-stage.ts';
 import { FENCE_MESSAGE_PREFIX } from './follow-names.ts';
 import { createSnapshotSlot, type CreatedSlot } from './replication-slot.ts';
@@ -142,7 +142,7 @@ export async function verifyPass(ctx: SplitContext, loaded: LoadedPlan, slot: st
     const base = (source as CreatedSlot).consistentPoint;
     for (const t of ctx.targets) await withDatabase(ctx, t, (c) => startPass(c, slot, passId, base));
     recorded = true;
-    const v = await verifyWithContext(ctx, { parallel, snapshots: { source: (source as CreatedSlot).snapshotId, targets }, setSequences: false }, loaded);
+    const v = await verifySplit(ctx, { parallel, snapshots: { source: (source as CreatedSlot).snapshotId, targets }, setSequences: false }, loaded);
     const differences: PassDifference[] = v.tables.filter((t) => !t.ok).map((t) => ({
       model: t.model, target: t.target, sourceRows: t.sourceRows, targetRows: t.targetRows, missing: t.missing, extra: t.extra, changed: t.changed,
     }));

@@ -1,17 +1,17 @@
 import type pg from 'pg';
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES } from '../services.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
-import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
-import { keyOrderings, verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { SplitContext } from '../split/split-context.ts';
+import { keyOrderings, verifySplit, type VerifyResult } from '../split/verify-split.ts';
 import { followNames } from './follow-names.ts';
 import { markCutOver, readFollowState } from './follow-state.ts';
 import { holdFenceSnapshots } from './fence-snapshots.ts';
 import { readPasses, refuseOnDifferences, verifyAtFence, type FenceVerifyReport } from './fence-verify.ts';
-import { currentLsn, followWithContext } from './follower.ts';
+import { currentLsn, followSource } from './follower.ts';
 import { dropSlotAndPublicationWith, slotStatus } from './replication-slot.ts';
 import { openRollbackWindow, rollbackWindowPreflight, type WindowSlot } from './rollback-window.ts';
 import { restoreWrites, type RevokedGrant } from './write-fence.ts';
@@ -79,12 +79,12 @@ export interface CutoverResult {
  * `split abort` to reopen the source, or fix and run `cutover` again. With `rollbackWindow` it
  * checks first that the targets can be streamed from, and opens the rollback window (a slot per
  * target database, see rollback-window.ts) inside the freeze, before the forward slot goes.
+ * Runs on the caller's context (`opts.parallel` connections per side, for verify).
  */
-export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<CutoverResult> {
+export async function cutover(ctx: SplitContext, opts: CutoverOptions = {}): Promise<CutoverResult> {
   const names = followNames(opts.slot);
   const fence = opts.fence ?? 'revoke';
-  const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
-  try {
+  {
     // The slot first: a lost one refuses before the plan is loaded and long before any fence.
     await withDatabase(ctx, ctx.source, (src) => checkFollowing(ctx, src, names.slot));
     const planLsn = await currentLsn(ctx);
@@ -105,7 +105,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         recordIn: ctx.targets,
         slots: [{ db: ctx.sourceWriter, names }],
         catchUp: async (markers, signal) => {
-          const r = await followWithContext(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markers.get(names.slot) as string, signal, planLsn }, loaded);
+          const r = await followSource(ctx, { planFile: opts.planFile ?? {}, slot: names.slot, stopAtMarker: markers.get(names.slot) as string, signal, planLsn }, loaded);
           return { reason: r.reason, changes: r.changes, appliedLsn: new Map([[names.slot, r.appliedLsn]]) };
         },
         again: 'run `split cutover` again, or `split abort` to reopen the source',
@@ -155,7 +155,7 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         if (!snapshots) return result;
         await opts.onSwitch?.(result);
         const started = performance.now();
-        const after = await verifyWithContext(ctx, {
+        const after = await verifySplit(ctx, {
           parallel: opts.parallel ?? 2, snapshots: { source: snapshots.source, targets: snapshots.targets }, setSequences: false, keyOrderings: orderings,
         }, loaded);
         const verifyAfterSwitchMs = Math.round(performance.now() - started);
@@ -172,8 +172,6 @@ export async function cutover(env: Env, opts: CutoverOptions = {}): Promise<Cuto
         await snapshots?.close();
       }
     });
-  } finally {
-    await ctx.close();
   }
 }
 

@@ -6,7 +6,7 @@ import type { LoadedPlan } from '../split/load-plan.ts';
 import { CANONICAL_SESSION, hashSides, keyRowsSql } from '../split/row-hash.ts';
 import type { SplitContext, TargetDatabase } from '../split/split-context.ts';
 import type { TableMapping } from '../split/split-plan.ts';
-import { verifyWithContext, type TableVerifyResult, type VerifyResult } from '../split/verify-split.ts';
+import { verifySplit, type TableVerifyResult, type VerifyResult } from '../split/verify-split.ts';
 import { latestPass, readTouched, type VerifyPass } from './verify-state.ts';
 
 /** What the verify inside the freeze of a cutover did. */
@@ -71,7 +71,7 @@ export async function verifyAtFence(ctx: SplitContext, loaded: LoadedPlan, slot:
   refuseOnDifferences(new Map([...reads].map(([t, r]) => [t, r.pass])), 'found again inside the freeze');
   const missing = [...reads].filter(([, r]) => r.pass?.status !== 'clean').map(([t]) => t.label);
   if (missing.length > 0) {
-    const verify = await verifyWithContext(ctx, { parallel, keyOrderings }, loaded);
+    const verify = await verifySplit(ctx, { parallel, keyOrderings }, loaded);
     return { verify, report: { mode: 'full', passes: [], keysVerified: 0, wholeTables: [], reason: `no clean background pass in ${missing.join(', ')}` } };
   }
   const jobs: { m: TableMapping; t: TargetDatabase; keys: string[] }[] = [];
@@ -97,7 +97,7 @@ export async function verifyAtFence(ctx: SplitContext, loaded: LoadedPlan, slot:
   }));
   let softReferences: VerifyResult['softReferences'] = [];
   if (whole.length > 0) {
-    const v = await verifyWithContext(ctx, { parallel, setSequences: false, keyOrderings }, { ...loaded, plan: { ...loaded.plan, tables: whole } });
+    const v = await verifySplit(ctx, { parallel, setSequences: false, keyOrderings }, { ...loaded, plan: { ...loaded.plan, tables: whole } });
     tables.push(...v.tables);
     softReferences = v.softReferences;
   }

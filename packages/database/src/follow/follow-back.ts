@@ -1,9 +1,9 @@
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { replicationConfig } from '../db/database-handle.ts';
-import { openSplitContext, withDatabase, type SplitContext } from '../split/split-context.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { SplitContext } from '../split/split-context.ts';
 import type { ApplyDatabase, ApplySide } from './change-applier.ts';
 import { followNames } from './follow-names.ts';
 import { stream, type FollowProgress, type FollowResult, type StreamSpec } from './follower.ts';
@@ -48,18 +48,9 @@ export interface FollowBackResult {
  * monolith's foreign keys across services do not fire while the streams run independently). The
  * monolith records each reverse slot's position in its `follow_state` with the changes, so a
  * restart resumes exactly. Ends on the signal, or when `rollback`/`end-rollback-window` take the slots.
+ * Runs on the caller's context (rollback runs it in-process with the plan it read, `preloaded`).
  */
-export async function followBack(env: Env, opts: FollowBackOptions = {}): Promise<FollowBackResult> {
-  const ctx = openSplitContext(env, { parallel: 6 });
-  try {
-    return await followBackWithContext(ctx, opts);
-  } finally {
-    await ctx.close();
-  }
-}
-
-/** The reverse follower on an open context (rollback runs it in-process). */
-export async function followBackWithContext(ctx: SplitContext, opts: FollowBackOptions, preloaded?: LoadedPlan): Promise<FollowBackResult> {
+export async function followBack(ctx: SplitContext, opts: FollowBackOptions = {}, preloaded?: LoadedPlan): Promise<FollowBackResult> {
   const started = performance.now();
   const names = followNames(opts.slot);
   const loaded = preloaded ?? (await loadPlan(ctx, opts.planFile ?? {}));

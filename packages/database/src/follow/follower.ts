@@ -1,11 +1,10 @@
 import type pg from 'pg';
-import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { replicationConfig } from '../db/database-handle.ts';
-import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import type { SplitContext, TargetDatabase } from '../split/split-context.ts';
 import { withDatabase } from '../db/with-database.ts';
 import { ApplyStage } from './apply-stage.ts';
 import { BackgroundVerify, type BackgroundVerifyOptions } from './background-verify.ts';
@@ -80,25 +79,22 @@ export interface FollowResult {
 }
 
 /**
- * `vendhub-db split follow`: streams the source's changes from the slot of `split run --follow`
- * and applies them to the targets until interrupted, fenced, or the slot is taken by `cutover` or
- * `abort`. Restart-safe: it resumes from the slot and each target skips what it already applied.
+ * Connections per database a follower with these options uses: the applier's two, and with a
+ * background verify pass its workers and the snapshot it holds. The context must have at least these.
  */
-export async function followSource(env: Env, opts: FollowOptions = {}): Promise<FollowResult> {
-  // A background verify pass holds a snapshot per database and its own workers besides the applier.
-  const ctx = openSplitContext(env, { parallel: 2 + (opts.backgroundVerify ? (opts.backgroundVerify.parallel ?? 1) + 1 : 0) });
-  try {
-    return await followWithContext(ctx, opts);
-  } finally {
-    await ctx.close();
-  }
+export function followConnections(opts: Pick<FollowOptions, 'backgroundVerify'>): number {
+  return 2 + (opts.backgroundVerify ? (opts.backgroundVerify.parallel ?? 1) + 1 : 0);
 }
 
 /**
- * The follower on an open context (cutover runs it in-process). The slot is checked first (lost,
- * recreated, in use), before the plan is loaded: nothing is worth doing on a lost slot.
+ * `vendhub-db split follow`: streams the source's changes from the slot of `split run --follow`
+ * and applies them to the targets until interrupted, fenced, or the slot is taken by `cutover` or
+ * `abort`. Restart-safe: it resumes from the slot and each target skips what it already applied.
+ * Runs on the caller's context (cutover runs it in-process with the plan it read, `preloaded`).
+ * The slot is checked first (lost, recreated, in use), before the plan is loaded: nothing is worth
+ * doing on a lost slot.
  */
-export async function followWithContext(ctx: SplitContext, opts: FollowOptions, preloaded?: LoadedPlan): Promise<FollowResult> {
+export async function followSource(ctx: SplitContext, opts: FollowOptions = {}, preloaded?: LoadedPlan): Promise<FollowResult> {
   const names = followNames(opts.slot);
   // Into the targets, every applied change also records its key (the fence re-verifies those).
   const to: ApplySide = { targets: ctx.targets, secrets: ctx.secrets, recordTouched: true };

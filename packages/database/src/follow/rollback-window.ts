@@ -1,10 +1,9 @@
 import type pg from 'pg';
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
 import type { LoadedPlan } from '../split/load-plan.ts';
 import { withDatabase, withTransaction } from '../db/with-database.ts';
-import { openSplitContext, type SplitContext, type TargetDatabase } from '../split/split-context.ts';
+import type { SplitContext, TargetDatabase } from '../split/split-context.ts';
 import { followNames, reverseNames, type FollowNames } from './follow-names.ts';
 import { dropFollowState, ensureFollowState, initFollowState, readFollowState, type FollowState } from './follow-state.ts';
 import { reverseProblems } from './inverse-mapping.ts';
@@ -204,16 +203,11 @@ export interface EndWindowResult {
  * `vendhub-db split end-rollback-window`: see closeWindow. After an open window the targets stay
  * the system of record (the monolith stays fenced); after a rollback, the monolith.
  */
-export async function endRollbackWindow(env: Env, opts: { readonly slot?: string } = {}): Promise<EndWindowResult> {
+export async function endRollbackWindow(ctx: SplitContext, opts: { readonly slot?: string } = {}): Promise<EndWindowResult> {
   const names = followNames(opts.slot);
-  const ctx = openSplitContext(env, { parallel: 1 });
-  try {
-    return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
-      const states = [...(await windowStates(src, reverseSlots(ctx, names.slot))).values()];
-      const was = states.some((s) => s.status === 'following') ? 'open' : states.length ? 'rolled-back' : 'none';
-      return { was, slots: await closeWindow(ctx, src, names.slot) };
-    });
-  } finally {
-    await ctx.close();
-  }
+  return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
+    const states = [...(await windowStates(src, reverseSlots(ctx, names.slot))).values()];
+    const was = states.some((s) => s.status === 'following') ? 'open' : states.length ? 'rolled-back' : 'none';
+    return { was, slots: await closeWindow(ctx, src, names.slot) };
+  });
 }

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { SERVICES } from '../services.ts';
 import { qualified, quoteIdent } from '../sql/quote.ts';
@@ -7,9 +6,9 @@ import { loadPlan, type LoadedPlan } from '../split/load-plan.ts';
 import type { PlanFile } from '../split/plan-file.ts';
 import { syncSequences } from '../split/sequences.ts';
 import { withDatabase, withTransaction } from '../db/with-database.ts';
-import { openSplitContext, type SplitContext } from '../split/split-context.ts';
-import { keyOrderings, verifyWithContext, type VerifyResult } from '../split/verify-split.ts';
-import { followBackWithContext } from './follow-back.ts';
+import type { SplitContext } from '../split/split-context.ts';
+import { keyOrderings, verifySplit, type VerifyResult } from '../split/verify-split.ts';
+import { followBack } from './follow-back.ts';
 import { followNames } from './follow-names.ts';
 import { markCutOver } from './follow-state.ts';
 import { reverseTables } from './inverse-mapping.ts';
@@ -69,72 +68,67 @@ export interface RollbackResult {
  * back the monolith's write grants and drops the reverse slots. The targets stay read-only. On a
  * failure the fences and the window stay: run it again, or `end-rollback-window` to stay on the targets.
  */
-export async function rollback(env: Env, opts: RollbackOptions = {}): Promise<RollbackResult> {
+export async function rollback(ctx: SplitContext, opts: RollbackOptions = {}): Promise<RollbackResult> {
   const names = followNames(opts.slot);
   const fence = opts.fence ?? 'revoke';
-  const ctx = openSplitContext(env, { parallel: 6 });
-  try {
-    const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    // Everything verify needs from the catalogs, read now: nothing is re-read inside the freeze.
-    const orderings = await keyOrderings(ctx, loaded);
-    const tables = reverseTables(loaded);
-    const slots = reverseSlots(ctx, names.slot);
-    await assertWindowOpen(ctx, slots, names.slot);
-    return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
-      // Every reverse slot intact (not lost, not recreated) before anything is fenced.
-      for (const r of slots) {
-        await withDatabase(ctx, r.target, (c) => assertSlotIntact(c, r.names.slot, r.target.label, async () => {
-          const st = (await windowStates(src, [r])).get(r.names.slot);
-          return st ? [{ label: ctx.source.label, appliedLsn: st.appliedLsn }] : [];
-        }));
+  const loaded = await loadPlan(ctx, opts.planFile ?? {});
+  // Everything verify needs from the catalogs, read now: nothing is re-read inside the freeze.
+  const orderings = await keyOrderings(ctx, loaded);
+  const tables = reverseTables(loaded);
+  const slots = reverseSlots(ctx, names.slot);
+  await assertWindowOpen(ctx, slots, names.slot);
+  return await withDatabase(ctx, ctx.sourceWriter, async (src) => {
+    // Every reverse slot intact (not lost, not recreated) before anything is fenced.
+    for (const r of slots) {
+      await withDatabase(ctx, r.target, (c) => assertSlotIntact(c, r.names.slot, r.target.label, async () => {
+        const st = (await windowStates(src, [r])).get(r.names.slot);
+        return st ? [{ label: ctx.source.label, appliedLsn: st.appliedLsn }] : [];
+      }));
+    }
+    const { phases, phase } = phaseTimer(opts.onPhase);
+    const frozeAt = performance.now();
+    const sw = await switchover(ctx, {
+      taker: 'rollback',
+      fenced: slots.map((r) => ({ db: r.target, tables: tables.filter((t) => r.target.services.includes(t.mapping.service)).map((t) => t.mapping), fenceSlot: r.names.slot })),
+      recordIn: [ctx.sourceWriter],
+      slots: slots.map((r) => ({ db: r.target, names: r.names })),
+      catchUp: async (stopAtMarkers, signal) => {
+        const r = await followBack(ctx, { slot: names.slot, stopAtMarkers, signal }, loaded);
+        return { reason: r.reason, changes: r.changes, appliedLsn: new Map(r.streams.map((x) => [x.slot, x.appliedLsn])) };
+      },
+      again: 'run `split rollback` again, or `split end-rollback-window` to stay on the targets',
+    }, { fence, writersTimeoutMs: opts.writersTimeoutMs ?? 15_000, catchUpTimeoutMs: opts.catchUpTimeoutMs ?? 300_000, phase });
+    const { revoked } = sw;
+    const markers = sw.markers.map((m) => ({ target: m.slot.db.label, lsn: m.lsn }));
+    const followed = { changes: sw.caughtUp.changes };
+    let verify: VerifyResult | undefined;
+    if (opts.verify !== false) {
+      verify = await verifySplit(ctx, { parallel: opts.parallel ?? 2, setSequences: false, keyOrderings: orderings }, loaded);
+      phase('verify');
+      if (!verify.ok) {
+        throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the monolith and the targets; the fences and the rollback window stay', {
+          details: { verify }, hint: 'Inspect with `split verify`; run `split rollback` again, or `split end-rollback-window` to reopen the targets and stay on them.',
+        });
       }
-      const { phases, phase } = phaseTimer(opts.onPhase);
-      const frozeAt = performance.now();
-      const sw = await switchover(ctx, {
-        taker: 'rollback',
-        fenced: slots.map((r) => ({ db: r.target, tables: tables.filter((t) => r.target.services.includes(t.mapping.service)).map((t) => t.mapping), fenceSlot: r.names.slot })),
-        recordIn: [ctx.sourceWriter],
-        slots: slots.map((r) => ({ db: r.target, names: r.names })),
-        catchUp: async (stopAtMarkers, signal) => {
-          const r = await followBackWithContext(ctx, { slot: names.slot, stopAtMarkers, signal }, loaded);
-          return { reason: r.reason, changes: r.changes, appliedLsn: new Map(r.streams.map((x) => [x.slot, x.appliedLsn])) };
-        },
-        again: 'run `split rollback` again, or `split end-rollback-window` to stay on the targets',
-      }, { fence, writersTimeoutMs: opts.writersTimeoutMs ?? 15_000, catchUpTimeoutMs: opts.catchUpTimeoutMs ?? 300_000, phase });
-      const { revoked } = sw;
-      const markers = sw.markers.map((m) => ({ target: m.slot.db.label, lsn: m.lsn }));
-      const followed = { changes: sw.caughtUp.changes };
-      let verify: VerifyResult | undefined;
-      if (opts.verify !== false) {
-        verify = await verifyWithContext(ctx, { parallel: opts.parallel ?? 2, setSequences: false, keyOrderings: orderings }, loaded);
-        phase('verify');
-        if (!verify.ok) {
-          throw new VendhubError('VERIFY_MISMATCH', 'after catching up to the fence, verify found differences between the monolith and the targets; the fences and the rollback window stay', {
-            details: { verify }, hint: 'Inspect with `split verify`; run `split rollback` again, or `split end-rollback-window` to reopen the targets and stay on them.',
-          });
-        }
-      }
-      const sequencesSet = await syncSequences(src, tables.map((t) => t.mapping));
-      phase('sequences');
-      const restored = await reopenMonolith(ctx, src, names.slot, slots);
-      phase('restore-grants');
-      const writeFreezeMs = Math.round(performance.now() - frozeAt);
-      const slotsDropped: string[] = [];
-      for (const r of slots) {
-        const d = await withDatabase(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
-        if (d.slot) slotsDropped.push(r.names.slot);
-      }
-      phase('drop-slots');
-      const foreignKeyViolations = await crossServiceViolations(src, loaded);
-      const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.source.connection.redacted}`);
-      return {
-        fence, revoked, markers, writeFreezeMs, phases,
-        appliedAfterFence: followed.changes, verify, sequencesSet, restored, foreignKeyViolations, slotsDropped, environment,
-      };
-    });
-  } finally {
-    await ctx.close();
-  }
+    }
+    const sequencesSet = await syncSequences(src, tables.map((t) => t.mapping));
+    phase('sequences');
+    const restored = await reopenMonolith(ctx, src, names.slot, slots);
+    phase('restore-grants');
+    const writeFreezeMs = Math.round(performance.now() - frozeAt);
+    const slotsDropped: string[] = [];
+    for (const r of slots) {
+      const d = await withDatabase(ctx, r.target, (c) => dropSlotAndPublicationWith(c, r.names));
+      if (d.slot) slotsDropped.push(r.names.slot);
+    }
+    phase('drop-slots');
+    const foreignKeyViolations = await crossServiceViolations(src, loaded);
+    const environment = SERVICES.map((s) => `${s.toUpperCase()}_DATABASE_URL=${ctx.source.connection.redacted}`);
+    return {
+      fence, revoked, markers, writeFreezeMs, phases,
+      appliedAfterFence: followed.changes, verify, sequencesSet, restored, foreignKeyViolations, slotsDropped, environment,
+    };
+  });
 }
 
 /**

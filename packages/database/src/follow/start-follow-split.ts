@@ -1,9 +1,8 @@
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
-import { loadPlan } from '../split/load-plan.ts';
+import type { LoadedPlan } from '../split/load-plan.ts';
 import { runSplit, type SplitRunOptions, type SplitRunResult } from '../split/run-split.ts';
 import { withDatabase } from '../db/with-database.ts';
-import { openSplitContext } from '../split/split-context.ts';
+import type { SplitContext } from '../split/split-context.ts';
 import { followNames } from './follow-names.ts';
 import { followPreflight } from './follow-preflight.ts';
 import { initFollowState } from './follow-state.ts';
@@ -19,12 +18,13 @@ export interface StartFollowResult {
 }
 
 /**
- * `vendhub-db split run --follow`, the copy part: checks what following needs, then creates the
- * publication and the logical slot (right after the split's preflight) and copies from the slot's
- * exported snapshot, and records the slot's consistent point in every target. A failure before the
- * copy finished removes the slot and publication again. Follow with `followSource` afterwards.
+ * `vendhub-db split run --follow`, the copy part: checks what following needs (on the plan the run
+ * reads), then creates the publication and the logical slot (right after the split's preflight)
+ * and copies from the slot's exported snapshot, and records the slot's consistent point in every
+ * target. A failure before the copy finished removes the slot and publication again. Follow with
+ * `followSource` afterwards. Runs on the caller's context, sized like `runSplit`'s.
  */
-export async function startFollowSplit(env: Env, opts: SplitRunOptions & { readonly slot?: string }): Promise<StartFollowResult> {
+export async function startFollowSplit(ctx: SplitContext, opts: SplitRunOptions & { readonly slot?: string }): Promise<StartFollowResult> {
   const names = followNames(opts.slot);
   if (opts.resume) {
     throw new VendhubError('USAGE', '--follow cannot resume an interrupted copy: the slot\'s snapshot ended with the interrupted run', {
@@ -32,18 +32,21 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
     });
   }
   if (opts.skipInvalidRows) throw new VendhubError('USAGE', '--follow and --skip-invalid-rows cannot be combined: left-out rows would come back with their next change', { hint: 'Fix the rows in the source first.' });
-  const ctx = openSplitContext(env, { parallel: 1 });
   let slot: CreatedSlot | undefined;
+  let loaded: LoadedPlan | undefined;
   try {
-    const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    await withDatabase(ctx, ctx.source, (src) => followPreflight(src, loaded));
     let run: SplitRunResult;
     try {
-      run = await runSplit(env, {
+      run = await runSplit(ctx, {
         ...opts,
+        onPlan: async (l) => {
+          loaded = l;
+          await withDatabase(ctx, ctx.source, (src) => followPreflight(src, l));
+          await opts.onPlan?.(l);
+        },
         ...(opts.dryRun ? {} : {
           snapshotProvider: async () => {
-            slot = await createSlotAndPublication(ctx, names, loaded.plan.tables);
+            slot = await createSlotAndPublication(ctx, names, (loaded as LoadedPlan).plan.tables);
             return slot.snapshotId;
           },
         }),
@@ -70,6 +73,5 @@ export async function startFollowSplit(env: Env, opts: SplitRunOptions & { reado
     return { run, slot: names.slot, publication: names.publication, consistentPoint: created?.consistentPoint };
   } finally {
     await slot?.close();
-    await ctx.close();
   }
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Env } from '../config/database-config.ts';
 import { VendhubError } from '../errors/vendhub-error.ts';
 import { qualified } from '../sql/quote.ts';
 import { ensureCheckpointTables, finishRun, insertRun, latestRun, loadChunks, registerChunks, type ChunkRecord } from './checkpoint-store.ts';
@@ -11,7 +10,8 @@ import type { PlanFile } from './plan-file.ts';
 import { preflight, type PreflightResult } from './preflight.ts';
 import { syncSequences } from './sequences.ts';
 import { exportSnapshot } from './snapshot.ts';
-import { openSplitContext, withDatabase, type SplitContext } from './split-context.ts';
+import { withDatabase } from '../db/with-database.ts';
+import type { SplitContext } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { SplitPlan, TableMapping } from './split-plan.ts';
 
@@ -40,6 +40,18 @@ export interface SplitRunOptions {
   readonly deferIndexes?: boolean;
   /** Connections building deferred indexes and constraints alongside the copy (default: parallel). */
   readonly indexJobs?: number;
+  /**
+   * Called with the plan as soon as it is read (after indexes an abandoned run left are rebuilt,
+   * before preflight): the command verifies with it afterwards, `--follow` checks what following
+   * needs. The plan is read once per run.
+   */
+  readonly onPlan?: (loaded: LoadedPlan) => void | Promise<void>;
+}
+
+/** Connections per database a run with these options uses: the context for it must have at least these. */
+export function runSplitConnections(opts: Pick<SplitRunOptions, 'parallel' | 'indexJobs'>): number {
+  const parallel = opts.parallel ?? 2;
+  return parallel + Math.max(1, opts.indexJobs ?? parallel);
 }
 
 export interface TableRunResult {
@@ -78,85 +90,81 @@ export interface SplitRunResult {
  * to kill at any moment: `resume: true` continues with the same chunks and never copies a row twice.
  * The targets' indexes, keys and foreign keys are dropped before the copy and built after each
  * table's data (deferred-indexes.ts), each checkpointed too; the run ends with every target as
- * `migrate` made it.
+ * `migrate` made it. `ctx` (see withSplitContext) needs `runSplitConnections(opts)` connections.
  */
-export async function runSplit(env: Env, opts: SplitRunOptions = {}): Promise<SplitRunResult> {
+export async function runSplit(ctx: SplitContext, opts: SplitRunOptions = {}): Promise<SplitRunResult> {
   const started = performance.now();
   const parallel = opts.parallel ?? 2;
   const emit: SplitListener = opts.onEvent ?? (() => {});
   const indexJobs = Math.max(1, opts.indexJobs ?? parallel);
-  const ctx = openSplitContext(env, { parallel: parallel + indexJobs });
+  if (!opts.resume && !opts.dryRun) {
+    for (const target of ctx.targets) {
+      const restored = await restoreAbandoned(target);
+      if (restored.length) emit({ type: 'warning', message: `built ${restored.length} index(es)/constraint(s) an abandoned run had left to build in ${target.label}: ${restored.map((o) => o.name).join(', ')}` });
+    }
+  }
+  emit({ type: 'phase', phase: 'plan', message: 'reading source and target catalogs' });
+  const loaded = await loadPlan(ctx, opts.planFile ?? {});
+  await opts.onPlan?.(loaded);
+  emit({ type: 'phase', phase: 'preflight', message: 'checking privileges, targets and source rows' });
+  const pre = await preflight(ctx, loaded, { resume: opts.resume === true, skipInvalidRows: opts.skipInvalidRows === true });
+  for (const p of pre.skipped) emit({ type: 'warning', message: `rows left out (--skip-invalid-rows): ${p.table}${p.column ? `.${p.column}` : ''}: ${p.message} (${p.count})` });
+  let runId = newRunId();
+  if (opts.resume) {
+    const found = await findRunToResume(ctx, loaded.plan);
+    if (found) runId = found;
+    else emit({ type: 'warning', message: 'no interrupted run was recorded in the targets (stopped before the first write?): starting a new run' });
+    await checkResumable(ctx, loaded, runId);
+  }
+  emit({ type: 'phase', phase: 'snapshot', message: 'exporting one snapshot of the source for every table' });
+  const snapshot = await exportSnapshot(ctx, opts.snapshotProvider ? await opts.snapshotProvider() : undefined);
+  let tables: { t: TableMapping; chunks: ChunkRecord[] }[] = [];
   try {
-    if (!opts.resume && !opts.dryRun) {
-      for (const target of ctx.targets) {
-        const restored = await restoreAbandoned(target);
-        if (restored.length) emit({ type: 'warning', message: `built ${restored.length} index(es)/constraint(s) an abandoned run had left to build in ${target.label}: ${restored.map((o) => o.name).join(', ')}` });
-      }
-    }
-    emit({ type: 'phase', phase: 'plan', message: 'reading source and target catalogs' });
-    const loaded = await loadPlan(ctx, opts.planFile ?? {});
-    emit({ type: 'phase', phase: 'preflight', message: 'checking privileges, targets and source rows' });
-    const pre = await preflight(ctx, loaded, { resume: opts.resume === true, skipInvalidRows: opts.skipInvalidRows === true });
-    for (const p of pre.skipped) emit({ type: 'warning', message: `rows left out (--skip-invalid-rows): ${p.table}${p.column ? `.${p.column}` : ''}: ${p.message} (${p.count})` });
-    let runId = newRunId();
-    if (opts.resume) {
-      const found = await findRunToResume(ctx, loaded.plan);
-      if (found) runId = found;
-      else emit({ type: 'warning', message: 'no interrupted run was recorded in the targets (stopped before the first write?): starting a new run' });
-      await checkResumable(ctx, loaded, runId);
-    }
-    emit({ type: 'phase', phase: 'snapshot', message: 'exporting one snapshot of the source for every table' });
-    const snapshot = await exportSnapshot(ctx, opts.snapshotProvider ? await opts.snapshotProvider() : undefined);
-    let tables: { t: TableMapping; chunks: ChunkRecord[] }[] = [];
-    try {
-      const chunkRows = opts.chunkRows ?? 250_000;
-      if (opts.dryRun) {
-        for (const t of loaded.plan.tables) {
-          const bounds = await chunkBounds(snapshot.coordinator, t, chunkRows);
-          tables.push({ t, chunks: [null, ...bounds].map((lo, i) => ({ model: t.model, chunkNo: i, lo, hi: bounds[i] ?? null, status: 'pending', rows: 0 })) });
-        }
-        return result(runId, opts, loaded.plan, pre, tables, new Map(), new Map(), false, started, [], 0);
-      }
-      for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
-        await ensureCheckpointTables(c);
-        await insertRun(c, runId, loaded.plan.hash);
-      });
-      tables = [];
+    const chunkRows = opts.chunkRows ?? 250_000;
+    if (opts.dryRun) {
       for (const t of loaded.plan.tables) {
-        const target = ctx.targetFor(t.service);
-        const chunks = await withDatabase(ctx, target, async (c) => {
-          const existing = await loadChunks(c, runId, t.model);
-          if (existing.length > 0) return existing;
-          return registerChunks(c, runId, t.model, await chunkBounds(snapshot.coordinator, t, chunkRows));
-        });
-        tables.push({ t, chunks });
-        const done = chunks.filter((c) => c.status === 'done');
-        emit({ type: 'table-start', model: t.model, estimate: t.estimate, chunks: chunks.length, resumedChunks: done.length, resumedRows: done.reduce((a, c) => a + c.rows, 0) });
+        const bounds = await chunkBounds(snapshot.coordinator, t, chunkRows);
+        tables.push({ t, chunks: [null, ...bounds].map((lo, i) => ({ model: t.model, chunkNo: i, lo, hi: bounds[i] ?? null, status: 'pending', rows: 0 })) });
       }
-      const deferred: DeferredObject[] = [];
-      for (const target of ctx.targets) {
-        const mine = loaded.plan.tables.filter((t) => target.services.includes(t.service));
-        deferred.push(...(opts.deferIndexes === false ? await withDatabase(ctx, target, (c) => loadDeferred(c, runId)) : await deferIndexes(target, runId, mine)));
-      }
-      const pendingFk = new Set(deferred.filter((o) => o.kind === 'foreign-key' && o.status === 'pending').map((o) => `${o.model}\u0000${o.refModel}`));
-      // A table whose foreign keys are built after the data need not wait for the tables they reference.
-      const scheduled = tables.map(({ t, chunks }) => ({ t: { ...t, dependsOn: t.dependsOn.filter((d) => !pendingFk.has(`${t.model}\u0000${d}`)) }, chunks }));
-      const toBuild = deferred.filter((o) => o.status === 'pending').length;
-      emit({ type: 'phase', phase: 'copy', message: `copying ${tables.length} tables on ${parallel} connections${toBuild ? `, building ${toBuild} indexes and constraints after their tables' data on ${indexJobs} more` : ''}` });
-      const r = await runChunks({ ctx, snapshot, runId, tables: scheduled, filters: pre.rowFilters, parallel, signal: opts.signal, emit, deferred, indexJobs });
-      if (r.interrupted) return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, true, started, [], r.built);
-      emit({ type: 'phase', phase: 'finish', message: 'setting sequences and recording the run as finished' });
-      const sequencesSet: string[] = [];
-      for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
-        sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
-        await finishRun(c, runId);
-      });
-      return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, false, started, sequencesSet, r.built);
-    } finally {
-      await snapshot.close();
+      return result(runId, opts, loaded.plan, pre, tables, new Map(), new Map(), false, started, [], 0);
     }
+    for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
+      await ensureCheckpointTables(c);
+      await insertRun(c, runId, loaded.plan.hash);
+    });
+    tables = [];
+    for (const t of loaded.plan.tables) {
+      const target = ctx.targetFor(t.service);
+      const chunks = await withDatabase(ctx, target, async (c) => {
+        const existing = await loadChunks(c, runId, t.model);
+        if (existing.length > 0) return existing;
+        return registerChunks(c, runId, t.model, await chunkBounds(snapshot.coordinator, t, chunkRows));
+      });
+      tables.push({ t, chunks });
+      const done = chunks.filter((c) => c.status === 'done');
+      emit({ type: 'table-start', model: t.model, estimate: t.estimate, chunks: chunks.length, resumedChunks: done.length, resumedRows: done.reduce((a, c) => a + c.rows, 0) });
+    }
+    const deferred: DeferredObject[] = [];
+    for (const target of ctx.targets) {
+      const mine = loaded.plan.tables.filter((t) => target.services.includes(t.service));
+      deferred.push(...(opts.deferIndexes === false ? await withDatabase(ctx, target, (c) => loadDeferred(c, runId)) : await deferIndexes(target, runId, mine)));
+    }
+    const pendingFk = new Set(deferred.filter((o) => o.kind === 'foreign-key' && o.status === 'pending').map((o) => `${o.model}\u0000${o.refModel}`));
+    // A table whose foreign keys are built after the data need not wait for the tables they reference.
+    const scheduled = tables.map(({ t, chunks }) => ({ t: { ...t, dependsOn: t.dependsOn.filter((d) => !pendingFk.has(`${t.model}\u0000${d}`)) }, chunks }));
+    const toBuild = deferred.filter((o) => o.status === 'pending').length;
+    emit({ type: 'phase', phase: 'copy', message: `copying ${tables.length} tables on ${parallel} connections${toBuild ? `, building ${toBuild} indexes and constraints after their tables' data on ${indexJobs} more` : ''}` });
+    const r = await runChunks({ ctx, snapshot, runId, tables: scheduled, filters: pre.rowFilters, parallel, signal: opts.signal, emit, deferred, indexJobs });
+    if (r.interrupted) return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, true, started, [], r.built);
+    emit({ type: 'phase', phase: 'finish', message: 'setting sequences and recording the run as finished' });
+    const sequencesSet: string[] = [];
+    for (const target of ctx.targets) await withDatabase(ctx, target, async (c) => {
+      sequencesSet.push(...(await syncSequences(c, loaded.plan.tables.filter((t) => target.services.includes(t.service)))));
+      await finishRun(c, runId);
+    });
+    return result(runId, opts, loaded.plan, pre, tables, r.copied, r.durations, false, started, sequencesSet, r.built);
   } finally {
-    await ctx.close();
+    await snapshot.close();
   }
 }
 

@@ -89,4 +89,17 @@ export function openSplitContext(env: Env, opts: ContextOptions): SplitContext {
   };
 }
 
-export { withDatabase } from '../db/with-database.ts';
+/**
+ * The edge of every command and library caller: opens one SplitContext sized for the largest
+ * parallelism of the steps `fn` runs, hands it to `fn`, and closes it on every path. Operations
+ * (runSplit, verifySplit, followSource, cutover, rollback, …) take this context and never open
+ * their own.
+ */
+export async function withSplitContext<T>(env: Env, opts: ContextOptions, fn: (ctx: SplitContext) => Promise<T>): Promise<T> {
+  const ctx = openSplitContext(env, opts);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { Env } from '../config/database-config.ts';
 import { wrapPgError } from '../errors/pg-errors.ts';
 import { latestRun, loadChunks } from './checkpoint-store.ts';
 import { chunkBounds } from './chunking.ts';
@@ -10,7 +9,7 @@ import { syncSequences } from './sequences.ts';
 import { exportSnapshot, releaseSnapshotClient, type SnapshotClient } from './snapshot.ts';
 import { checkSoftReferences, type SoftReferenceResult } from './soft-reference-check.ts';
 import { openTransaction, withDatabase } from '../db/with-database.ts';
-import { openSplitContext, type SplitContext, type TargetDatabase } from './split-context.ts';
+import type { SplitContext, TargetDatabase } from './split-context.ts';
 import type { SplitListener } from './split-events.ts';
 import type { TableMapping } from './split-plan.ts';
 import { preflightFilters } from './preflight.ts';
@@ -71,21 +70,11 @@ const PINPOINT_ROWS = 2_000;
  * `vendhub-db split verify`: compares source and targets through the mapping: row counts and a
  * content hash per key range, narrowing mismatched ranges down to the differing keys. It also
  * reports soft references that point nowhere and sets target sequences past the copied maximum.
+ * Runs on the caller's context (`opts.parallel` connections per side) with the plan the command
+ * already read (`preloaded`; read here when absent): cutover and rollback verify this way inside
+ * the write freeze, without opening pools or re-reading catalogs.
  */
-export async function verifySplit(env: Env, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const ctx = openSplitContext(env, { parallel: opts.parallel ?? 2 });
-  try {
-    return await verifyWithContext(ctx, opts);
-  } finally {
-    await ctx.close();
-  }
-}
-
-/**
- * `verifySplit` on an open context: cutover and rollback verify through the context (and plan)
- * they already hold, inside the write freeze, instead of opening new pools and re-reading catalogs.
- */
-export async function verifyWithContext(ctx: SplitContext, opts: VerifyOptions = {}, preloaded?: LoadedPlan): Promise<VerifyResult> {
+export async function verifySplit(ctx: SplitContext, opts: VerifyOptions = {}, preloaded?: LoadedPlan): Promise<VerifyResult> {
   const started = performance.now();
   const parallel = opts.parallel ?? 2;
   const emit = opts.onEvent ?? (() => {});

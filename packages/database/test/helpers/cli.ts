@@ -57,3 +57,12 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Spaw
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   return { child, exited, output: () => out };
 }
+
+/** Polls `ok` until it holds; throws `why()` after `ms`, or at once when `gaveUp()` (say, the process exited). */
+export async function until(ok: () => Promise<boolean>, ms: number, why: () => string, gaveUp: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline || gaveUp()) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

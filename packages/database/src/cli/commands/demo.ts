@@ -7,10 +7,10 @@ import { migrateService } from '../../migrate/migrate-service.ts';
 import { buildMonolith } from '../../monolith/build-monolith.ts';
 import { SERVICES } from '../../services.ts';
 import { describePlan } from '../../split/describe-plan.ts';
-import { loadPlan } from '../../split/load-plan.ts';
 import { createProgress } from '../../split/progress.ts';
-import { runSplit } from '../../split/run-split.ts';
-import { openSplitContext } from '../../split/split-context.ts';
+import type { LoadedPlan } from '../../split/load-plan.ts';
+import { runSplit, runSplitConnections } from '../../split/run-split.ts';
+import { withSplitContext } from '../../split/split-context.ts';
 import { buildReport, reportMarkdown, writeReport } from '../../split/split-report.ts';
 import { verifySplit } from '../../split/verify-split.ts';
 import type { CommandContext } from '../context.ts';
@@ -74,21 +74,23 @@ export async function demoCommand(o: DemoOptions, ctx: CommandContext): Promise<
       const r = await migrateService(cfg[s] as ServiceConfig);
       say(`migrate ${s}: ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'up to date'} (${r.schema} in ${r.database})`);
     }
-    const sc = openSplitContext(env, { parallel: 1 });
-    try {
-      const { plan } = await loadPlan(sc, {});
-      if (!ctx.json) for (const l of describePlan(plan, sc)) say(l);
-    } finally {
-      await sc.close();
-    }
-    const progress = createProgress(ctx.output);
-    let run;
-    try {
-      run = await runSplit(env, { parallel, onEvent: progress.listener });
-    } finally {
-      progress.stop();
-    }
-    const verify = await verifySplit(env, { parallel });
+    const { run, verify } = await withSplitContext(env, { parallel: runSplitConnections({ parallel }) }, async (sc) => {
+      const progress = createProgress(ctx.output);
+      let loaded: LoadedPlan | undefined;
+      let r;
+      try {
+        r = await runSplit(sc, {
+          parallel, onEvent: progress.listener,
+          onPlan: (l) => {
+            loaded = l;
+            if (!ctx.json) for (const line of describePlan(l.plan, sc)) say(line);
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+      return { run: r, verify: await verifySplit(sc, { parallel }, loaded) };
+    });
     const rep = buildReport(run.plan, run, verify);
     const files = o.reportDir ? writeReport(rep, o.reportDir) : undefined;
     if (ctx.json) printJson(ctx.output, { ok: verify.ok, report: rep, files });

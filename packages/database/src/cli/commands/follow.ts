@@ -2,10 +2,12 @@ import { EXIT } from '../../errors/exit-codes.ts';
 import { VendhubError } from '../../errors/vendhub-error.ts';
 import { abortFollow } from '../../follow/abort-follow.ts';
 import { cutover, type CutoverResult } from '../../follow/cutover.ts';
-import { followSource, type FollowProgress, type FollowResult } from '../../follow/follower.ts';
+import { followConnections, followSource, type FollowOptions, type FollowProgress, type FollowResult } from '../../follow/follower.ts';
 import { startFollowSplit } from '../../follow/start-follow-split.ts';
 import type { PassReport } from '../../follow/background-verify.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
+import { runSplitConnections } from '../../split/run-split.ts';
+import { withSplitContext, type SplitContext } from '../../split/split-context.ts';
 import { createProgress } from '../../split/progress.ts';
 import { buildReport, reportMarkdown } from '../../split/split-report.ts';
 import type { CommandContext } from '../context.ts';
@@ -54,37 +56,49 @@ function passLine(ctx: CommandContext, p: PassReport): void {
 /** `split run --follow`: copy from the slot's snapshot, then keep following until Ctrl-C or cutover. */
 export async function splitRunFollowCommand(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
   const planFile = loadPlanFile(o.plan);
+  const parallel = int('parallel', o.parallel, 2, 1, 32);
+  const chunkRows = int('chunk-rows', o.chunkRows, 100_000, 100, 100_000_000);
+  const follow = followOptions(o, ctx, signal, planFile);
   const progress = createProgress(ctx.output, o.progress === false ? { tty: false, intervalMs: Number.MAX_SAFE_INTEGER } : {});
-  let started;
-  try {
-    started = await startFollowSplit(ctx.env, {
-      planFile, slot: o.slot, parallel: int('parallel', o.parallel, 2, 1, 32), chunkRows: int('chunk-rows', o.chunkRows, 100_000, 100, 100_000_000),
-      dryRun: o.dryRun === true, resume: o.resume === true, skipInvalidRows: o.skipInvalidRows === true, ...(signal ? { signal } : {}), onEvent: progress.listener,
-    });
-  } finally {
-    progress.stop();
-  }
-  if (!ctx.json) ctx.output.out(reportMarkdown(buildReport(started.run.plan, started.run, undefined)));
-  if (started.run.dryRun) {
-    if (ctx.json) printJson(ctx.output, { ok: true, dryRun: true, run: started.run });
-    return EXIT.OK;
-  }
-  ctx.output.err(`copied from the snapshot of slot ${started.slot} (consistent point ${started.consistentPoint}); following changes now. Ctrl-C stops (resume with \`split follow\`); \`split cutover\` finishes.`);
-  return followAndReport(o, ctx, signal);
+  // One context for the copy and the follower after it.
+  return withSplitContext(ctx.env, { parallel: Math.max(runSplitConnections({ parallel }), followConnections({})) }, async (sc) => {
+    let started;
+    try {
+      started = await startFollowSplit(sc, {
+        planFile, slot: o.slot, parallel, chunkRows,
+        dryRun: o.dryRun === true, resume: o.resume === true, skipInvalidRows: o.skipInvalidRows === true, ...(signal ? { signal } : {}), onEvent: progress.listener,
+      });
+    } finally {
+      progress.stop();
+    }
+    if (!ctx.json) ctx.output.out(reportMarkdown(buildReport(started.run.plan, started.run, undefined)));
+    if (started.run.dryRun) {
+      if (ctx.json) printJson(ctx.output, { ok: true, dryRun: true, run: started.run });
+      return EXIT.OK;
+    }
+    ctx.output.err(`copied from the snapshot of slot ${started.slot} (consistent point ${started.consistentPoint}); following changes now. Ctrl-C stops (resume with \`split follow\`); \`split cutover\` finishes.`);
+    return followAndReport(sc, follow, ctx);
+  });
 }
 
 /** `split follow`: (re)start following the slot; exit 0 when cutover or abort took it, 130 on Ctrl-C. */
 export async function splitFollowCommand(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
-  return followAndReport(o, ctx, signal);
+  const follow = followOptions(o, ctx, signal);
+  return withSplitContext(ctx.env, { parallel: followConnections(follow) }, (sc) => followAndReport(sc, follow, ctx));
 }
 
-async function followAndReport(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
-  const r: FollowResult = await followSource(ctx.env, {
-    planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), ...(signal ? { signal } : {}),
+/** The follower's options from the command line (checked before any connection opens). */
+function followOptions(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal, planFile = loadPlanFile(o.plan)): FollowOptions {
+  return {
+    planFile, ...(o.slot ? { slot: o.slot } : {}), ...(signal ? { signal } : {}),
     maxRetainedWalBytes: int('max-retained-wal-mb', o.maxRetainedWal, 1024, 1, 10_000_000) * 1024 * 1024,
     ...(o.progress === false ? {} : { onProgress: (p: FollowProgress) => progressLine(ctx, p) }),
     ...(o.backgroundVerify ? { backgroundVerify: { everyMs: int('verify-every', o.verifyEvery, 10, 1, 100_000) * 60_000, onPass: (p: PassReport) => passLine(ctx, p) } } : {}),
-  });
+  };
+}
+
+async function followAndReport(sc: SplitContext, follow: FollowOptions, ctx: CommandContext): Promise<number> {
+  const r: FollowResult = await followSource(sc, follow);
   if (ctx.json) printJson(ctx.output, { ok: true, follow: r });
   else ctx.output.out(`follow stopped (${r.reason}): applied up to ${r.appliedLsn}, ${r.transactions} transactions, ${r.changes} changes, ${r.skipped} already applied`);
   if (r.reason === 'interrupted') {
@@ -105,17 +119,19 @@ function verifyWhen(v: boolean | string | undefined): boolean | 'after-switch' {
 /** `split cutover`: fence, catch up, verify, sequences, drop slot; prints the freeze window and each service's URL. */
 export async function splitCutoverCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
   const verify = verifyWhen(o.verify);
-  const r = await cutover(ctx.env, {
-    planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke',
+  const planFile = loadPlanFile(o.plan);
+  const parallel = int('parallel', o.parallel, 2, 1, 32);
+  const r = await withSplitContext(ctx.env, { parallel }, (sc) => cutover(sc, {
+    planFile, ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke',
     writersTimeoutMs: int('writers-timeout', o.writersTimeout, 15, 0, 86_400) * 1000, catchUpTimeoutMs: int('catch-up-timeout', o.catchUpTimeout, 300, 1, 86_400) * 1000,
-    verify, parallel: int('parallel', o.parallel, 2, 1, 32), rollbackWindow: o.rollbackWindow === true,
+    verify, parallel, rollbackWindow: o.rollbackWindow === true,
     onPhase: (name, ms) => { if (!ctx.json) ctx.output.err(`cutover: ${name} ${ms} ms`); },
     onSwitch: (s) => {
       if (ctx.json) return;
       printSwitch(ctx, s);
       ctx.output.out('switch the services now; verifying the source and the targets as they were at the fence ...');
     },
-  });
+  }));
   if (ctx.json) {
     printJson(ctx.output, { ok: true, cutover: { ...r, verify: r.verify ? { ok: r.verify.ok, tables: r.verify.tables.length } : undefined } });
     return EXIT.OK;
@@ -145,7 +161,7 @@ function printSwitch(ctx: CommandContext, r: CutoverResult): void {
 
 /** `split abort`: drop slot and publication, give back fenced write grants; the source is as before. */
 export async function splitAbortCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
-  const r = await abortFollow(ctx.env, o.slot ? { slot: o.slot } : {});
+  const r = await withSplitContext(ctx.env, { parallel: 1 }, (sc) => abortFollow(sc, o.slot ? { slot: o.slot } : {}));
   if (ctx.json) printJson(ctx.output, { ok: true, abort: r });
   else {
     ctx.output.out(`slot ${r.slotDropped ? 'dropped' : 'absent'}, publication ${r.publicationDropped ? 'dropped' : 'absent'}, ${r.restored.length} write grants restored`);

@@ -4,9 +4,16 @@ import type { FollowProgress } from '../../follow/follower.ts';
 import { rollback } from '../../follow/rollback.ts';
 import { endRollbackWindow } from '../../follow/rollback-window.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
+import { withSplitContext } from '../../split/split-context.ts';
 import type { CommandContext } from '../context.ts';
 import { printJson } from '../output.ts';
 import { int, kb, type FollowCliOptions } from './follow.ts';
+
+/**
+ * Connections per database of follow-back and rollback: the reverse streams write into the
+ * monolith concurrently, one per target database (as their own contexts were sized before).
+ */
+const ROLLBACK_CONNECTIONS = 6;
 
 /** `split follow-back`: keep the monolith in sync from the targets during the rollback window. */
 export async function splitFollowBackCommand(o: FollowCliOptions, ctx: CommandContext, signal?: AbortSignal): Promise<number> {
@@ -14,11 +21,12 @@ export async function splitFollowBackCommand(o: FollowCliOptions, ctx: CommandCo
     ctx.output.err(`follow-back ${target}: applied ${p.appliedLsn}, ${p.changes} changes (${p.changesPerSecond}/s), lag ${kb(p.lagBytes)} / ${p.lagSeconds.toFixed(1)} s, queued ${p.queuedChanges}, slot retains ${kb(p.retainedWalBytes)}`);
     if (p.warning) ctx.output.err(`warning: ${p.warning}`);
   };
-  const r: FollowBackResult = await followBack(ctx.env, {
-    planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), ...(signal ? { signal } : {}),
-    maxRetainedWalBytes: int('max-retained-wal', o.maxRetainedWal, 1024, 1, 10_000_000) * 1024 * 1024,
+  const planFile = loadPlanFile(o.plan);
+  const maxRetainedWalBytes = int('max-retained-wal', o.maxRetainedWal, 1024, 1, 10_000_000) * 1024 * 1024;
+  const r: FollowBackResult = await withSplitContext(ctx.env, { parallel: ROLLBACK_CONNECTIONS }, (sc) => followBack(sc, {
+    planFile, ...(o.slot ? { slot: o.slot } : {}), ...(signal ? { signal } : {}), maxRetainedWalBytes,
     ...(o.progress === false ? {} : { onProgress: progress }),
-  });
+  }));
   if (ctx.json) printJson(ctx.output, { ok: true, followBack: r });
   else {
     ctx.output.out(`follow-back stopped (${r.reason}): ${r.transactions} transactions, ${r.changes} changes, ${r.skipped} already applied`);
@@ -33,12 +41,15 @@ export async function splitFollowBackCommand(o: FollowCliOptions, ctx: CommandCo
 
 /** `split rollback`: fence the targets, catch the monolith up, verify, reopen the monolith; prints the freeze and the URLs. */
 export async function splitRollbackCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
-  const r = await rollback(ctx.env, {
-    planFile: loadPlanFile(o.plan), ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke',
-    writersTimeoutMs: int('writers-timeout', o.writersTimeout, 15, 0, 86_400) * 1000, catchUpTimeoutMs: int('catch-up-timeout', o.catchUpTimeout, 300, 1, 86_400) * 1000,
-    verify: o.verify !== false, parallel: int('parallel', o.parallel, 2, 1, 32),
+  const planFile = loadPlanFile(o.plan);
+  const writersTimeoutMs = int('writers-timeout', o.writersTimeout, 15, 0, 86_400) * 1000;
+  const catchUpTimeoutMs = int('catch-up-timeout', o.catchUpTimeout, 300, 1, 86_400) * 1000;
+  const parallel = int('parallel', o.parallel, 2, 1, 32);
+  const r = await withSplitContext(ctx.env, { parallel: Math.max(parallel, ROLLBACK_CONNECTIONS) }, (sc) => rollback(sc, {
+    planFile, ...(o.slot ? { slot: o.slot } : {}), fence: o.waitForWritersStopped ? 'wait' : 'revoke', writersTimeoutMs, catchUpTimeoutMs,
+    verify: o.verify !== false, parallel,
     onPhase: (name, ms) => { if (!ctx.json) ctx.output.err(`rollback: ${name} ${ms} ms`); },
-  });
+  }));
   if (ctx.json) {
     printJson(ctx.output, { ok: true, rollback: { ...r, verify: r.verify ? { ok: r.verify.ok, tables: r.verify.tables.length } : undefined } });
     return EXIT.OK;
@@ -57,7 +68,7 @@ export async function splitRollbackCommand(o: FollowCliOptions, ctx: CommandCont
 
 /** `split end-rollback-window`: drop the reverse slots, reopen the targets if a rollback fenced them, forget the window. */
 export async function splitEndRollbackWindowCommand(o: FollowCliOptions, ctx: CommandContext): Promise<number> {
-  const r = await endRollbackWindow(ctx.env, o.slot ? { slot: o.slot } : {});
+  const r = await withSplitContext(ctx.env, { parallel: 1 }, (sc) => endRollbackWindow(sc, o.slot ? { slot: o.slot } : {}));
   if (ctx.json) {
     printJson(ctx.output, { ok: true, endRollbackWindow: r });
     return EXIT.OK;

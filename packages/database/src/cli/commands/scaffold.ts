@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../../paths.ts';
 import { runScaffold } from '../../scaffold/run-scaffold.ts';
 import { isServiceName, SERVICES, type ServiceName } from '../../services.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
+import { withSplitContext } from '../../split/split-context.ts';
 import type { CommandContext } from '../context.ts';
 import { printJson } from '../output.ts';
 
@@ -45,7 +46,8 @@ export function parseAssignments(o: ScaffoldCliOptions): Map<string, ServiceName
 /** `vendhub-db split scaffold`: propose owners for what the service schemas miss; with --yes, write it. */
 export async function splitScaffoldCommand(o: ScaffoldCliOptions, ctx: CommandContext): Promise<number> {
   const planFile = loadPlanFile(o.plan);
-  const r = await runScaffold(ctx.env, { planFile, assignments: parseAssignments(o), write: o.yes === true, generate: o.generate !== false });
+  const assignments = parseAssignments(o);
+  const r = await withSplitContext(ctx.env, { parallel: 1 }, (sc) => runScaffold(sc, { planFile, assignments, write: o.yes === true, generate: o.generate !== false }));
   if (ctx.json) {
     printJson(ctx.output, { ok: true, ...r });
     return EXIT.OK;

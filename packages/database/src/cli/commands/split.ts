@@ -7,8 +7,10 @@ import { allTargetModels } from '../../split/target-models.ts';
 import { loadPlan } from '../../split/load-plan.ts';
 import { loadPlanFile } from '../../split/plan-file.ts';
 import { createProgress } from '../../split/progress.ts';
-import { runSplit, type SplitRunResult } from '../../split/run-split.ts';
-import { openSplitContext, withDatabase } from '../../split/split-context.ts';
+import { withDatabase } from '../../db/with-database.ts';
+import type { LoadedPlan } from '../../split/load-plan.ts';
+import { runSplit, runSplitConnections, type SplitRunResult } from '../../split/run-split.ts';
+import { withSplitContext } from '../../split/split-context.ts';
 import { buildReport, reportMarkdown, writeReport } from '../../split/split-report.ts';
 import { verifySplit, type VerifyResult } from '../../split/verify-split.ts';
 import { VendhubError } from '../../errors/vendhub-error.ts';
@@ -39,8 +41,7 @@ const int = (name: string, v: string | undefined, dflt: number, min: number, max
 /** `vendhub-db split plan`: the mapping, derived from the service schemas and the plan file. */
 export async function splitPlanCommand(o: SplitCliOptions, ctx: CommandContext): Promise<number> {
   const planFile = loadPlanFile(o.plan);
-  const sc = openSplitContext(ctx.env, { parallel: 1 });
-  try {
+  return withSplitContext(ctx.env, { parallel: 1 }, async (sc) => {
     const { plan, sourceTables, targetTables } = await loadPlan(sc, planFile);
     const objects = await withDatabase(sc, sc.source, (c) => readCatalogObjects(c, plan.sourceSchema));
     const accounting = accountPlan({ plan, sourceTables, targetTables, objects, models: allTargetModels(), planFile });
@@ -54,9 +55,7 @@ export async function splitPlanCommand(o: SplitCliOptions, ctx: CommandContext):
       });
     }
     return EXIT.OK;
-  } finally {
-    await sc.close();
-  }
+  });
 }
 
 /** `vendhub-db split run`: preflight, copy, then (by default) verify, with a report. */
@@ -66,35 +65,35 @@ export async function splitRunCommand(o: SplitCliOptions, ctx: CommandContext, s
   const chunkRows = int('chunk-rows', o.chunkRows, 250_000, 100, 100_000_000);
   const indexJobs = int('index-jobs', o.indexJobs, parallel, 1, 32);
   const progress = createProgress(ctx.output, o.progress === false ? { tty: false, intervalMs: Number.MAX_SAFE_INTEGER } : {});
-  let run: SplitRunResult;
-  try {
-    run = await runSplit(ctx.env, {
-      planFile, parallel, chunkRows, indexJobs, deferIndexes: o.deferIndexes !== false, resume: o.resume === true, dryRun: o.dryRun === true, skipInvalidRows: o.skipInvalidRows === true,
-      ...(signal ? { signal } : {}), onEvent: progress.listener,
-    });
-  } finally {
-    progress.stop();
-  }
-  let verify: VerifyResult | undefined;
-  if (!run.dryRun && !run.interrupted && o.verify !== false) {
-    verify = await verifySplit(ctx.env, { planFile, parallel, chunkRows, skipInvalidRows: o.skipInvalidRows === true, onEvent: progress.listener });
-  }
-  return finish(ctx, buildReport(run.plan, run, verify), o.reportDir, run.interrupted ? EXIT.INTERRUPTED : verify && !verify.ok ? EXIT.VERIFY : EXIT.OK);
+  // One context for the copy and the verify after it (verify needs `parallel`, the copy more).
+  return withSplitContext(ctx.env, { parallel: runSplitConnections({ parallel, indexJobs }) }, async (sc) => {
+    let run: SplitRunResult;
+    let loaded: LoadedPlan | undefined;
+    try {
+      run = await runSplit(sc, {
+        planFile, parallel, chunkRows, indexJobs, deferIndexes: o.deferIndexes !== false, resume: o.resume === true, dryRun: o.dryRun === true, skipInvalidRows: o.skipInvalidRows === true,
+        ...(signal ? { signal } : {}), onEvent: progress.listener, onPlan: (l) => void (loaded = l),
+      });
+    } finally {
+      progress.stop();
+    }
+    let verify: VerifyResult | undefined;
+    if (!run.dryRun && !run.interrupted && o.verify !== false) {
+      verify = await verifySplit(sc, { planFile, parallel, chunkRows, skipInvalidRows: o.skipInvalidRows === true, onEvent: progress.listener }, loaded);
+    }
+    return finish(ctx, buildReport(run.plan, run, verify), o.reportDir, run.interrupted ? EXIT.INTERRUPTED : verify && !verify.ok ? EXIT.VERIFY : EXIT.OK);
+  });
 }
 
 /** `vendhub-db split verify`: exit 10 when source and targets differ. */
 export async function splitVerifyCommand(o: SplitCliOptions, ctx: CommandContext): Promise<number> {
   const planFile = loadPlanFile(o.plan);
   const parallel = int('parallel', o.parallel, 2, 1, 32);
-  const verify = await verifySplit(ctx.env, { planFile, parallel, skipInvalidRows: o.skipInvalidRows === true });
-  const sc = openSplitContext(ctx.env, { parallel: 1 });
-  let plan;
-  try {
-    plan = (await loadPlan(sc, planFile)).plan;
-  } finally {
-    await sc.close();
-  }
-  return finish(ctx, buildReport(plan, undefined, verify), o.reportDir, verify.ok ? EXIT.OK : EXIT.VERIFY);
+  return withSplitContext(ctx.env, { parallel }, async (sc) => {
+    const loaded = await loadPlan(sc, planFile);
+    const verify = await verifySplit(sc, { planFile, parallel, skipInvalidRows: o.skipInvalidRows === true }, loaded);
+    return finish(ctx, buildReport(loaded.plan, undefined, verify), o.reportDir, verify.ok ? EXIT.OK : EXIT.VERIFY);
+  });
 }
 
 function finish(ctx: CommandContext, rep: ReturnType<typeof buildReport>, reportDir: string | undefined, code: number): number {
