@@ -271,7 +271,8 @@ describe('--follow hard cases', () => {
           expect(sw.phases).toHaveProperty('snapshots');
           expect(sw.phases).not.toHaveProperty('verify');
           // A service writes to its new database right after the switch: a plain verify now differs.
-          await s.machines(`UPDATE machines_service.machine_telemetry SET temperature = -1 WHERE id = (SELECT min(id) FROM machines_service.machine_telemetry)`);
+          // (A value no writer produces: the writer's own rows sort first and may already hold -1 or -3.)
+          await s.machines(`UPDATE machines_service.machine_telemetry SET temperature = -4242 WHERE id = (SELECT min(id) FROM machines_service.machine_telemetry)`);
           expect((await verifySplit(s.env, {})).ok).toBe(false);
         },
       });
