@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PassReport } from '../src/follow/background-verify.ts';
 import type { FollowOptions, FollowResult } from '../src/follow/follower.ts';
-import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { abortFollow, cutover, followSource, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
 import { EXIT } from '../src/errors/exit-codes.ts';
 import { BIN } from './helpers/cli.ts';
-import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { type LogicalCluster, startGoldenCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
 import { startSourceWriter, type SourceWriter } from './helpers/source-writer.ts';
 import type { Topology } from './helpers/topology.ts';
@@ -23,9 +22,7 @@ let cluster: LogicalCluster;
 let golden: string;
 
 beforeAll(async () => {
-  cluster = await startLogicalCluster();
-  golden = await cluster.createDatabase('gold');
-  await buildMonolith(cluster.url(golden), { scale: 1, seed: 13, danglingTransactions: 0 });
+  ({ cluster, golden } = await startGoldenCluster(13));
 });
 afterAll(async () => {
   await cluster?.stop();

@@ -6,8 +6,7 @@ import { applyBatch, type SourceTransaction } from '../src/follow/change-applier
 import { TableApplier } from '../src/follow/table-applier.ts';
 import { loadPlan } from '../src/split/load-plan.ts';
 import { withSplitContext } from '../src/split/split-context.ts';
-import { buildMonolith } from '../src/monolith/build-monolith.ts';
-import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { type LogicalCluster, startGoldenCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
 import { startSourceWriter } from './helpers/source-writer.ts';
 import type { Topology } from './helpers/topology.ts';
@@ -17,9 +16,7 @@ let cluster: LogicalCluster;
 let golden: string;
 
 beforeAll(async () => {
-  cluster = await startLogicalCluster();
-  golden = await cluster.createDatabase('gold');
-  await buildMonolith(cluster.url(golden), { scale: 1, seed: 5, danglingTransactions: 0 });
+  ({ cluster, golden } = await startGoldenCluster(5));
 });
 afterAll(async () => {
   await cluster?.stop();

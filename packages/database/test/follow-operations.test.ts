@@ -2,10 +2,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FENCE_MESSAGE_PREFIX } from '../src/follow/follow-names.ts';
 import { type FollowOptions, type FollowResult } from '../src/follow/follower.ts';
-import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import type { PlanFile } from '../src/split/plan-file.ts';
 import { EXIT } from '../src/errors/exit-codes.ts';
-import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { type LogicalCluster, startGoldenCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
 import { startSourceWriter, type SourceWriter } from './helpers/source-writer.ts';
 import type { Topology } from './helpers/topology.ts';
@@ -23,9 +22,7 @@ let cluster: LogicalCluster;
 let golden: string;
 
 beforeAll(async () => {
-  cluster = await startLogicalCluster();
-  golden = await cluster.createDatabase('gold');
-  await buildMonolith(cluster.url(golden), { scale: 1, seed: 9, danglingTransactions: 0 });
+  ({ cluster, golden } = await startGoldenCluster(9));
 });
 afterAll(async () => {
   await cluster?.stop();

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reverseNames } from '../src/follow/follow-names.ts';
-import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { runCli, type SpawnedCli } from './helpers/cli.ts';
-import { CLUSTER_PASSWORD, startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { CLUSTER_PASSWORD, type LogicalCluster, startGoldenCluster } from './helpers/logical-cluster.ts';
 import { migratedTargets } from './helpers/split-fixture.ts';
 import { asServiceRole, grantServiceRole, logicalTargets, publications, sleep, slotNames, spawnFollowBack, startTargetWriter, waitFor, type TargetWriter } from './helpers/rollback-window.ts';
 import { abortFollow, cutover, endRollbackWindow, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
@@ -16,9 +15,7 @@ let cluster: LogicalCluster;
 let golden: string;
 
 beforeAll(async () => {
-  cluster = await startLogicalCluster();
-  golden = await cluster.createDatabase('gold');
-  await buildMonolith(cluster.url(golden), { scale: 1, seed: 13, danglingTransactions: 0 });
+  ({ cluster, golden } = await startGoldenCluster(13));
 });
 afterAll(async () => {
   await cluster?.stop();

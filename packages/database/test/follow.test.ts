@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMonolith } from '../src/monolith/build-monolith.ts';
 import { BIN, runCli } from './helpers/cli.ts';
-import { startLogicalCluster, type LogicalCluster } from './helpers/logical-cluster.ts';
+import { type LogicalCluster, startGoldenCluster } from './helpers/logical-cluster.ts';
 import { startSourceWriter } from './helpers/source-writer.ts';
 import { migratedTargets, sql } from './helpers/split-fixture.ts';
 import { abortFollow, cutover, followSource, startFollowSplit, verifySplit } from './helpers/split-ops.ts';
@@ -13,9 +12,7 @@ let cluster: LogicalCluster;
 let golden: string;
 
 beforeAll(async () => {
-  cluster = await startLogicalCluster();
-  golden = await cluster.createDatabase('gold');
-  await buildMonolith(cluster.url(golden), { scale: 1, seed: 11, danglingTransactions: 0 });
+  ({ cluster, golden } = await startGoldenCluster(11));
 });
 afterAll(async () => {
   await cluster?.stop();

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { buildMonolith } from '../../src/monolith/build-monolith.ts';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -149,4 +150,15 @@ export async function startLogicalCluster(opts: ClusterOptions = {}): Promise<Lo
       }
     },
   };
+}
+
+/**
+ * A logical cluster whose database `gold` holds a generated monolith (`seed`, `scale`): the follow
+ * tests clone it per case with `cluster.createDatabase(name, golden)`.
+ */
+export async function startGoldenCluster(seed: number, scale = 1): Promise<{ cluster: LogicalCluster; golden: string }> {
+  const cluster = await startLogicalCluster();
+  const golden = await cluster.createDatabase('gold');
+  await buildMonolith(cluster.url(golden), { scale, seed, danglingTransactions: 0 });
+  return { cluster, golden };
 }
