@@ -95,6 +95,11 @@ describe('split scaffold adopts a drifted monolith', () => {
       }
       expect(readdirSync(join(pkg.root, 'prisma/shared/migrations')).some((d) => d.endsWith('_scaffold'))).toBe(false);
 
+      // The clients were regenerated: the new models and columns exist in the generated code.
+      expect(readdirSync(join(pkg.root, 'src/generated/tasks/models'))).toEqual(expect.arrayContaining(['DriverLog.ts', 'RouteStop.ts', 'Route.ts']));
+      expect(readFileSync(join(pkg.root, 'src/generated/tasks/models/Task.ts'), 'utf8')).toContain('routeId');
+      expect(readFileSync(join(pkg.root, 'src/generated/machines/models/Machine.ts'), 'utf8')).toContain('lastServicedById');
+
       // The typecheck reads what the scaffold wrote; it runs while the data moves (migrate, run and verify
       // write nothing under src/ or prisma/, and the files are edited below only after it is awaited).
       const typecheck = pkg.typecheck();
