@@ -56,7 +56,14 @@ describe('TLS only + scram: split run --follow, kill -9 and resume, cutover --ro
       await untilSlotsActive(cluster, slot, 1, run, 60_000);
       const streamedRows = async (n: number) => Number((await q<{ n: number }>(target, `SELECT count(*)::int AS n FROM machines_service.machine_telemetry WHERE id LIKE 'e2e%'`))[0]?.n) >= n;
       const have = async () => Number((await q<{ n: number }>(target, `SELECT count(*)::int AS n FROM machines_service.machine_telemetry WHERE id LIKE 'e2e%'`))[0]?.n);
-      await waitFor('changes streamed by split run --follow', async () => streamedRows(3), 60_000);
+      // The slot is active while its snapshot is exported (during the copy), and the copy itself brings
+      // the writer's earlier rows: wait for the follow state the copy records at its end, then for rows
+      // that only the stream can have brought.
+      const following = async () => (await q(target, `SELECT 1 FROM pg_tables WHERE schemaname = '_vendhub_split' AND tablename = 'follow_state'`)).length === 1
+        && (await q(target, `SELECT 1 FROM _vendhub_split.follow_state WHERE slot = $1`, [slot])).length === 1;
+      await waitFor('split run --follow done copying and following', following, 120_000);
+      const copied = await have();
+      await waitFor('changes streamed by split run --follow', async () => streamedRows(copied + 2), 60_000);
 
       // kill -9 the follower mid-stream, twice (split run --follow, then a resumed split follow): each resumes where the targets stopped.
       for (const _ of [1, 2]) {

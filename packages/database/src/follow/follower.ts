@@ -192,7 +192,9 @@ async function streamStart(from: StreamSource, to: ApplySide, wording: StreamWor
     for (const t of to.targets) {
       await withDatabase(to, t, async (c) => {
         const st = await readFollowState(c, slot);
-        if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${slot}: it was not copied by ${wording.startCommand ?? 'the command that starts this stream'}`);
+        if (!st) throw new VendhubError('PREFLIGHT_FAILED', `${t.label} has no follow state for slot ${slot}: it was not copied by ${wording.startCommand ?? 'the command that starts this stream'}, or that command stopped before its copy finished`, {
+          ...(wording.startCommand?.includes('split run --follow') ? { hint: 'If `split run --follow` was interrupted while copying: `split abort` removes its slot and publication, then run it again.' } : {}),
+        });
         if (st.status === 'cut-over') throw new VendhubError('PREFLIGHT_FAILED', `${t.label} was already switched over from slot ${slot}: nothing to follow`);
         positions.push({ label: t.label, appliedLsn: st.appliedLsn });
         handovers.set(t, (await readHandover(c, slot))?.seq ?? 0);
